@@ -1,0 +1,150 @@
+//! From a parsed request to a reply: lookup, checks, locking, execution.
+
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use bytes::Bytes;
+use resp::Reply;
+use smallvec::SmallVec;
+use storage::Slot;
+
+use crate::client::Client;
+use crate::ctx::Ctx;
+use crate::error::{self, NOAUTH};
+use crate::meta::flags;
+use crate::registry::{Entry, Locking};
+use crate::state::Server;
+
+/// Redis's text for an unknown command: the name and the first arguments,
+/// each cut so the whole list stays near 128 characters.
+pub fn unknown_command(args: &[Bytes]) -> Reply {
+    let name = trunc(&args[0], 128);
+    let mut list = String::new();
+    for a in &args[1..] {
+        if list.len() >= 128 {
+            break;
+        }
+        let room = 128 - list.len();
+        list.push('\'');
+        list.push_str(&trunc(a, room));
+        list.push_str("' ");
+    }
+    Reply::error(format!(
+        "ERR unknown command '{name}', with args beginning with: {list}"
+    ))
+}
+
+fn trunc(b: &[u8], max: usize) -> String {
+    String::from_utf8_lossy(&b[..b.len().min(max)]).into_owned()
+}
+
+/// Finds the entry that will run `args`: the command, or its subcommand.
+/// Errors are the replies Redis gives.
+pub fn resolve(server: &Server, args: &[Bytes]) -> Result<&'static Entry, Reply> {
+    let registry: &'static crate::registry::Registry = server.registry;
+    let Some(entry) = registry.get(&args[0]) else {
+        return Err(unknown_command(args));
+    };
+    if entry.cmd.handler.is_none() {
+        // A container: the subcommand does the work.
+        if args.len() < 2 {
+            return Err(error::wrong_args(&entry.full_name));
+        }
+        let Some(sub) = entry.subcommand(&args[1]) else {
+            return Err(Reply::error(format!(
+                "ERR unknown subcommand '{}'. Try {} HELP.",
+                trunc(&args[1], 128),
+                entry.cmd.spec.name.to_ascii_uppercase()
+            )));
+        };
+        if !sub.arity_ok(args.len()) {
+            return Err(error::wrong_args(&sub.full_name));
+        }
+        return Ok(sub);
+    }
+    if !entry.arity_ok(args.len()) {
+        return Err(error::wrong_args(&entry.full_name));
+    }
+    Ok(entry)
+}
+
+/// Runs one request for `client` and returns its reply.
+pub fn dispatch(server: &Server, client: &mut Client, args: &[Bytes]) -> Reply {
+    debug_assert!(!args.is_empty());
+    let entry = match resolve(server, args) {
+        Ok(e) => e,
+        Err(reply) => {
+            server
+                .stats
+                .total_error_replies
+                .fetch_add(1, Ordering::Relaxed);
+            return reply;
+        }
+    };
+    if !client.authenticated && !entry.has(flags::NO_AUTH) {
+        entry.stats.rejected_calls.fetch_add(1, Ordering::Relaxed);
+        server
+            .stats
+            .total_error_replies
+            .fetch_add(1, Ordering::Relaxed);
+        return error::err(NOAUTH);
+    }
+    execute(server, client, entry, args)
+}
+
+/// Locks what `entry` needs, runs its handler, and keeps the statistics.
+/// Checks (arity, authentication) have already passed.
+pub fn execute(
+    server: &Server,
+    client: &mut Client,
+    entry: &'static Entry,
+    args: &[Bytes],
+) -> Reply {
+    let handler = entry.cmd.handler.expect("resolved entries have handlers");
+    let start = Instant::now();
+    let db = client.db;
+    let ks = match entry.cmd.locking {
+        Locking::Keys => {
+            let positions = entry.key_positions(args);
+            let slots: SmallVec<[Slot; 4]> = positions
+                .iter()
+                .map(|&i| server.store.slot(db, &args[i]))
+                .collect();
+            server.store.lock(slots)
+        }
+        Locking::Db => server.store.lock_dbs(&[db]),
+        Locking::AllDbs => server.store.lock_all(),
+        Locking::None => server.store.lock_none(),
+        Locking::Custom(f) => {
+            let slots: SmallVec<[Slot; 4]> = f(args, db)
+                .into_iter()
+                .map(|(d, i)| server.store.slot(d, &args[i]))
+                .collect();
+            server.store.lock(slots)
+        }
+    };
+    let mut ctx = Ctx {
+        server,
+        client,
+        ks,
+        entry,
+    };
+    let reply = handler(&mut ctx, args);
+    drop(ctx);
+    let usec = start.elapsed().as_micros() as u64;
+    entry.stats.calls.fetch_add(1, Ordering::Relaxed);
+    entry.stats.usec.fetch_add(usec, Ordering::Relaxed);
+    if reply.is_error() {
+        entry.stats.failed_calls.fetch_add(1, Ordering::Relaxed);
+        server
+            .stats
+            .total_error_replies
+            .fetch_add(1, Ordering::Relaxed);
+    }
+    server
+        .stats
+        .total_commands_processed
+        .fetch_add(1, Ordering::Relaxed);
+    *client.info.last_cmd.lock() = entry.full_name.as_str();
+    reply
+}

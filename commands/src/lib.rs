@@ -1,0 +1,33 @@
+//! Ferrum's commands: the registry every command registers itself in, the
+//! dispatcher that checks, locks and runs them, and one module per command
+//! family. Handlers take a [`ctx::Ctx`] and the arguments and return a
+//! [`resp::Reply`]; they never see a socket.
+
+pub mod client;
+pub mod config;
+pub mod ctx;
+pub mod dispatch;
+pub mod error;
+pub mod meta;
+pub mod parse;
+pub mod registry;
+pub mod spec;
+pub mod state;
+
+mod connection;
+mod introspection;
+mod keys;
+mod server;
+mod string;
+
+pub use client::{Client, ClientInfo};
+pub use ctx::Ctx;
+pub use dispatch::dispatch;
+pub use registry::{registry, Registry};
+pub use state::Server;
+
+/// Makes sure the linker keeps this crate's command registrations: the
+/// server calls it at start-up, which references the crate explicitly.
+pub fn init() -> &'static Registry {
+    registry()
+}

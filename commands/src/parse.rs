@@ -1,0 +1,81 @@
+//! Argument parsing with Redis's rules and error replies.
+
+use resp::Reply;
+use storage::value::parse_canonical_i64;
+
+use crate::error::{err, CmdResult, NOT_FLOAT, NOT_INTEGER};
+
+/// An integer argument as Redis's `string2ll` reads it (no spaces, no `+`,
+/// no leading zeros); `ERR value is not an integer or out of range` otherwise.
+pub fn int(arg: &[u8]) -> CmdResult<i64> {
+    parse_canonical_i64(arg).ok_or_else(|| err(NOT_INTEGER))
+}
+
+/// Like [`int`] with a custom error reply.
+pub fn int_or(arg: &[u8], e: &'static str) -> CmdResult<i64> {
+    parse_canonical_i64(arg).ok_or_else(|| Reply::error(e))
+}
+
+/// An unsigned integer as Redis reads SCAN cursors (`strtoull` on the whole
+/// argument, no sign, no spaces).
+pub fn u64_arg(arg: &[u8]) -> Option<u64> {
+    if arg.is_empty() || !arg.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    std::str::from_utf8(arg).ok()?.parse().ok()
+}
+
+/// A double as Redis's `getDoubleFromObject` reads it: the whole argument must
+/// be a number (`inf` and `-inf` allowed, NaN refused), no leading space.
+pub fn float(arg: &[u8]) -> CmdResult<f64> {
+    parse_float(arg).ok_or_else(|| err(NOT_FLOAT))
+}
+
+/// The parsing behind [`float`], without the error reply.
+pub fn parse_float(arg: &[u8]) -> Option<f64> {
+    if arg.is_empty() || arg[0].is_ascii_whitespace() {
+        return None;
+    }
+    let s = std::str::from_utf8(arg).ok()?;
+    let v: f64 = s.parse().ok()?;
+    if v.is_nan() {
+        return None;
+    }
+    Some(v)
+}
+
+/// Case-insensitive comparison of an argument with an ASCII keyword.
+#[inline]
+pub fn eq(arg: &[u8], kw: &str) -> bool {
+    arg.eq_ignore_ascii_case(kw.as_bytes())
+}
+
+/// The argument as text for error messages (lossy for binary).
+pub fn text(arg: &[u8]) -> String {
+    String::from_utf8_lossy(arg).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn floats() {
+        assert_eq!(parse_float(b"1.5"), Some(1.5));
+        assert_eq!(parse_float(b"-inf"), Some(f64::NEG_INFINITY));
+        assert_eq!(parse_float(b"+inf"), Some(f64::INFINITY));
+        assert_eq!(parse_float(b"1e3"), Some(1000.0));
+        assert_eq!(parse_float(b"nan"), None);
+        assert_eq!(parse_float(b" 1"), None);
+        assert_eq!(parse_float(b"1 "), None);
+        assert_eq!(parse_float(b""), None);
+    }
+
+    #[test]
+    fn cursors() {
+        assert_eq!(u64_arg(b"0"), Some(0));
+        assert_eq!(u64_arg(b"18446744073709551615"), Some(u64::MAX));
+        assert_eq!(u64_arg(b"18446744073709551616"), None);
+        assert_eq!(u64_arg(b"-1"), None);
+    }
+}

@@ -1,0 +1,153 @@
+//! State shared by every connection.
+
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use dashmap::DashMap;
+use storage::{Clock, Store};
+
+use crate::client::ClientInfo;
+use crate::config::{Config, Values};
+use crate::registry::{registry, Registry};
+
+/// Server-wide counters for INFO stats.
+#[derive(Debug, Default)]
+pub struct Stats {
+    pub total_connections_received: AtomicU64,
+    pub total_commands_processed: AtomicU64,
+    pub rejected_connections: AtomicU64,
+    pub total_net_input_bytes: AtomicU64,
+    pub total_net_output_bytes: AtomicU64,
+    pub total_error_replies: AtomicU64,
+    pub unexpected_error_replies: AtomicU64,
+    /// Changes to the dataset since the last save.
+    pub dirty: AtomicU64,
+    pub expired_keys_active: AtomicU64,
+}
+
+impl Stats {
+    /// CONFIG RESETSTAT: clears what Redis clears.
+    pub fn reset(&self) {
+        for c in [
+            &self.total_connections_received,
+            &self.total_commands_processed,
+            &self.rejected_connections,
+            &self.total_net_input_bytes,
+            &self.total_net_output_bytes,
+            &self.total_error_replies,
+            &self.unexpected_error_replies,
+            &self.expired_keys_active,
+        ] {
+            c.store(0, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Allocator figures for INFO memory, supplied by the binary that owns the
+/// allocator.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct MemoryStats {
+    pub allocated: u64,
+    pub resident: u64,
+    pub active: u64,
+    pub peak_allocated: u64,
+}
+
+/// Why and how the server should stop.
+#[derive(Debug, Default)]
+pub struct Shutdown {
+    requested: AtomicBool,
+    notify: tokio::sync::Notify,
+}
+
+impl Shutdown {
+    pub fn request(&self) {
+        self.requested.store(true, Ordering::Release);
+        self.notify.notify_waiters();
+    }
+
+    pub fn is_requested(&self) -> bool {
+        self.requested.load(Ordering::Acquire)
+    }
+
+    /// Resolves once shutdown has been requested.
+    pub async fn wait(&self) {
+        loop {
+            let n = self.notify.notified();
+            if self.is_requested() {
+                return;
+            }
+            n.await;
+        }
+    }
+}
+
+/// Everything shared by all connections.
+pub struct Server {
+    pub store: Store,
+    pub config: Config,
+    pub clients: DashMap<u64, Arc<ClientInfo>>,
+    next_client_id: AtomicU64,
+    pub stats: Stats,
+    pub registry: &'static Registry,
+    pub started: Instant,
+    pub start_ms: i64,
+    /// 40 hex characters, new on every start, as Redis's run_id.
+    pub run_id: String,
+    pub shutdown: Shutdown,
+    /// Unix time of the last successful save (LASTSAVE); start time until then.
+    pub last_save: AtomicI64,
+    /// Reads the allocator's figures; set by the binary.
+    pub memory: fn() -> MemoryStats,
+    /// Bound TCP port (after binding port 0, the real one).
+    pub tcp_port: AtomicU64,
+}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server")
+            .field("run_id", &self.run_id)
+            .finish()
+    }
+}
+
+impl Server {
+    pub fn new(values: Values, file: Option<std::path::PathBuf>, clock: Clock) -> Server {
+        let store = Store::new(values.databases, values.shard_bits, clock);
+        let start_ms = store.clock.now_ms();
+        let port = values.port as u64;
+        let run_id: String = {
+            use rand::Rng;
+            let mut r = rand::thread_rng();
+            (0..40)
+                .map(|_| char::from_digit(r.gen_range(0..16), 16).unwrap())
+                .collect()
+        };
+        Server {
+            store,
+            config: Config::new(values, file),
+            clients: DashMap::new(),
+            next_client_id: AtomicU64::new(1),
+            stats: Stats::default(),
+            registry: registry(),
+            started: Instant::now(),
+            start_ms,
+            run_id,
+            shutdown: Shutdown::default(),
+            last_save: AtomicI64::new(start_ms / 1000),
+            memory: MemoryStats::default,
+            tcp_port: AtomicU64::new(port),
+        }
+    }
+
+    /// A fresh client id (monotonic, never reused).
+    pub fn next_client_id(&self) -> u64 {
+        self.next_client_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Seconds since start.
+    pub fn uptime_secs(&self) -> u64 {
+        self.started.elapsed().as_secs()
+    }
+}

@@ -1,0 +1,203 @@
+//! One client connection: read, parse, dispatch, write.
+
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Result;
+use bytes::BytesMut;
+use commands::client::{Client, ClientInfo};
+use commands::state::Server;
+use resp::{ParserConfig, Protocol, RequestParser};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// Output is written early once a batch's replies pass this size, so a long
+/// pipeline of large replies cannot pile up in memory.
+const FLUSH_AT: usize = 1 << 20;
+
+/// Removes the client from the registry however the connection ends.
+struct Registered<'a> {
+    server: &'a Server,
+    id: u64,
+}
+
+impl Drop for Registered<'_> {
+    fn drop(&mut self) {
+        self.server.clients.remove(&self.id);
+    }
+}
+
+pub async fn handle_connection(
+    server: Arc<Server>,
+    mut stream: TcpStream,
+    peer: SocketAddr,
+) -> Result<()> {
+    server
+        .stats
+        .total_connections_received
+        .fetch_add(1, Ordering::Relaxed);
+    let _ = stream.set_nodelay(true);
+    let (maxclients, requirepass, timeout, max_bulk, qbuf_limit) = server.config.read(|v| {
+        (
+            v.maxclients,
+            v.requirepass.is_some(),
+            v.timeout,
+            v.proto_max_bulk_len,
+            v.client_query_buffer_limit,
+        )
+    });
+    if server.clients.len() as u64 >= maxclients {
+        server
+            .stats
+            .rejected_connections
+            .fetch_add(1, Ordering::Relaxed);
+        let _ = stream
+            .write_all(b"-ERR max number of clients reached\r\n")
+            .await;
+        return Ok(());
+    }
+    let id = server.next_client_id();
+    let laddr = stream
+        .local_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
+    let fd = raw_fd(&stream);
+    let info = Arc::new(ClientInfo::new(
+        id,
+        peer.to_string(),
+        laddr,
+        fd,
+        server.store.clock.now_ms(),
+    ));
+    server.clients.insert(id, info.clone());
+    let _registered = Registered {
+        server: &server,
+        id,
+    };
+    let mut client = Client::new(info.clone(), !requirepass);
+    let mut parser = RequestParser::new(ParserConfig {
+        max_bulk_len: max_bulk as usize,
+        ..ParserConfig::default()
+    });
+    let mut inbuf = BytesMut::with_capacity(16 * 1024);
+    let mut out = BytesMut::with_capacity(16 * 1024);
+
+    loop {
+        if inbuf.capacity() - inbuf.len() < 4096 {
+            inbuf.reserve(16 * 1024);
+        }
+        let read = async {
+            if timeout > 0 {
+                match tokio::time::timeout(
+                    Duration::from_secs(timeout),
+                    stream.read_buf(&mut inbuf),
+                )
+                .await
+                {
+                    Ok(r) => r.map(Some),
+                    Err(_) => Ok(None),
+                }
+            } else {
+                stream.read_buf(&mut inbuf).await.map(Some)
+            }
+        };
+        let n = tokio::select! {
+            r = read => r?,
+            _ = info.kill_notify.notified() => return Ok(()),
+        };
+        let Some(n) = n else {
+            // Idle longer than `timeout`: Redis closes such clients silently.
+            return Ok(());
+        };
+        if n == 0 {
+            return Ok(());
+        }
+        if info.is_killed() {
+            return Ok(());
+        }
+        server
+            .stats
+            .total_net_input_bytes
+            .fetch_add(n as u64, Ordering::Relaxed);
+        info.last_interaction_ms
+            .store(server.store.clock.now_ms(), Ordering::Relaxed);
+
+        let mut close = false;
+        loop {
+            match parser.parse(&mut inbuf) {
+                Ok(Some(req)) => {
+                    let reply = commands::dispatch(&server, &mut client, &req.args);
+                    info.tot_cmds.fetch_add(1, Ordering::Relaxed);
+                    if client.skip_next_reply {
+                        client.skip_next_reply = false;
+                    } else if !client.reply_off {
+                        reply.encode(client.protocol, &mut out);
+                    }
+                    if client.close_after_reply
+                        || info.is_killed()
+                        || server.shutdown.is_requested()
+                    {
+                        close = true;
+                        break;
+                    }
+                    if out.len() >= FLUSH_AT {
+                        write_out(&server, &info, &mut stream, &mut out).await?;
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    tracing::debug!("protocol error from {peer}: {}", e.log_reason());
+                    e.to_reply().encode(Protocol::Resp2, &mut out);
+                    close = true;
+                    break;
+                }
+            }
+        }
+        if inbuf.len() as u64 > qbuf_limit || parser_pending_too_big(&inbuf, qbuf_limit) {
+            tracing::warn!("closing client {peer} that reached max query buffer length");
+            close = true;
+        }
+        info.qbuf.store(inbuf.len(), Ordering::Relaxed);
+        if !out.is_empty() {
+            write_out(&server, &info, &mut stream, &mut out).await?;
+        }
+        if close {
+            let _ = stream.shutdown().await;
+            return Ok(());
+        }
+    }
+}
+
+fn parser_pending_too_big(inbuf: &BytesMut, limit: u64) -> bool {
+    inbuf.capacity() as u64 > limit.saturating_mul(2)
+}
+
+async fn write_out(
+    server: &Server,
+    info: &ClientInfo,
+    stream: &mut TcpStream,
+    out: &mut BytesMut,
+) -> Result<()> {
+    stream.write_all(out).await?;
+    server
+        .stats
+        .total_net_output_bytes
+        .fetch_add(out.len() as u64, Ordering::Relaxed);
+    info.tot_net_out
+        .fetch_add(out.len() as u64, Ordering::Relaxed);
+    out.clear();
+    Ok(())
+}
+
+#[cfg(unix)]
+fn raw_fd(s: &TcpStream) -> i64 {
+    use std::os::fd::AsRawFd;
+    s.as_raw_fd() as i64
+}
+
+#[cfg(not(unix))]
+fn raw_fd(_s: &TcpStream) -> i64 {
+    -1
+}

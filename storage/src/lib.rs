@@ -1,0 +1,13 @@
+//! Ferrum's keyspace: databases split into locked shards, values in compact
+//! encodings, and expiry (lazy on access, active in the background).
+
+pub mod clock;
+pub mod glob;
+pub mod key;
+pub mod keyspace;
+pub mod value;
+
+pub use clock::Clock;
+pub use key::Key;
+pub use keyspace::{Entry, Locked, Slot, Store};
+pub use value::{StrValue, Value};

@@ -1,0 +1,246 @@
+//! Values and their encodings.
+
+use bytes::Bytes;
+
+/// Strings up to this length are kept inside the value (Redis's `embstr`
+/// covers up to 44 bytes; ours is smaller but costs no allocation at all).
+pub const INLINE_STR: usize = 22;
+
+/// Redis reports `embstr` for strings up to this length and `raw` above it.
+pub const EMBSTR_LIMIT: usize = 44;
+
+/// The largest string value Redis accepts (`proto-max-bulk-len` default).
+pub const MAX_STRING: usize = 512 * 1024 * 1024;
+
+/// A string value in the most compact of three forms.
+#[derive(Clone, Debug)]
+pub enum StrValue {
+    /// An integer, kept as such so INCR needs no parsing (OBJECT ENCODING `int`).
+    Int(i64),
+    /// A short string stored inline.
+    Inline { len: u8, data: [u8; INLINE_STR] },
+    /// A heap string shared with replies by reference count. `raw` tells
+    /// whether Redis would report `raw` for it (it was modified in place, or is
+    /// longer than 44 bytes), so OBJECT ENCODING answers as Redis does.
+    Heap { data: Bytes, raw: bool },
+}
+
+impl StrValue {
+    /// Builds a string the way SET does: integers in canonical form become
+    /// `Int`, short strings go inline.
+    pub fn from_bytes(b: &[u8]) -> StrValue {
+        if let Some(n) = parse_canonical_i64(b) {
+            return StrValue::Int(n);
+        }
+        Self::from_bytes_no_int(b)
+    }
+
+    /// Like [`StrValue::from_bytes`] but reusing an existing buffer for long strings.
+    pub fn from_owned(b: Bytes) -> StrValue {
+        if b.len() <= INLINE_STR || parse_canonical_i64(&b).is_some() {
+            return Self::from_bytes(&b);
+        }
+        let raw = b.len() > EMBSTR_LIMIT;
+        StrValue::Heap { data: b, raw }
+    }
+
+    fn from_bytes_no_int(b: &[u8]) -> StrValue {
+        if b.len() <= INLINE_STR {
+            let mut data = [0u8; INLINE_STR];
+            data[..b.len()].copy_from_slice(b);
+            StrValue::Inline {
+                len: b.len() as u8,
+                data,
+            }
+        } else {
+            StrValue::Heap {
+                data: Bytes::copy_from_slice(b),
+                raw: b.len() > EMBSTR_LIMIT,
+            }
+        }
+    }
+
+    /// A string produced by an in-place modification (APPEND, SETRANGE):
+    /// Redis always reports these as `raw`.
+    pub fn raw(b: Bytes) -> StrValue {
+        StrValue::Heap { data: b, raw: true }
+    }
+
+    /// The value as bytes, cheaply (a reference count for heap strings).
+    pub fn to_bytes(&self) -> Bytes {
+        match self {
+            StrValue::Int(n) => {
+                let mut buf = itoa::Buffer::new();
+                Bytes::copy_from_slice(buf.format(*n).as_bytes())
+            }
+            StrValue::Inline { len, data } => Bytes::copy_from_slice(&data[..*len as usize]),
+            StrValue::Heap { data, .. } => data.clone(),
+        }
+    }
+
+    /// Calls `f` with the bytes of the value without copying when possible.
+    pub fn with_bytes<R>(&self, f: impl FnOnce(&[u8]) -> R) -> R {
+        match self {
+            StrValue::Int(n) => {
+                let mut buf = itoa::Buffer::new();
+                f(buf.format(*n).as_bytes())
+            }
+            StrValue::Inline { len, data } => f(&data[..*len as usize]),
+            StrValue::Heap { data, .. } => f(data),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            StrValue::Int(n) => {
+                let mut buf = itoa::Buffer::new();
+                buf.format(*n).len()
+            }
+            StrValue::Inline { len, .. } => *len as usize,
+            StrValue::Heap { data, .. } => data.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The integer this string holds, if it is one (as Redis's string2ll reads it).
+    pub fn as_i64(&self) -> Option<i64> {
+        match self {
+            StrValue::Int(n) => Some(*n),
+            other => other.with_bytes(parse_canonical_i64),
+        }
+    }
+
+    /// OBJECT ENCODING's answer.
+    pub fn encoding(&self) -> &'static str {
+        match self {
+            StrValue::Int(_) => "int",
+            StrValue::Inline { .. } => "embstr",
+            StrValue::Heap { raw: false, .. } => "embstr",
+            StrValue::Heap { raw: true, .. } => "raw",
+        }
+    }
+
+    /// Heap bytes used beyond the value's own slot (for memory accounting).
+    pub fn heap_size(&self) -> usize {
+        match self {
+            StrValue::Heap { data, .. } => data.len(),
+            _ => 0,
+        }
+    }
+}
+
+/// Parses an i64 the way Redis's `string2ll` does: no leading `+`, no leading
+/// zeros, no spaces, `-0` rejected, at most 20 characters, no overflow.
+pub fn parse_canonical_i64(b: &[u8]) -> Option<i64> {
+    if b.is_empty() || b.len() > 20 {
+        return None;
+    }
+    if b.len() == 1 && b[0] == b'0' {
+        return Some(0);
+    }
+    let (neg, digits) = if b[0] == b'-' {
+        (true, &b[1..])
+    } else {
+        (false, b)
+    };
+    if digits.is_empty() || digits[0] < b'1' || digits[0] > b'9' {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for &c in digits {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v.checked_mul(10)?.checked_add((c - b'0') as u64)?;
+    }
+    if neg {
+        if v > i64::MAX as u64 + 1 {
+            None
+        } else {
+            Some((v as i64).wrapping_neg())
+        }
+    } else if v > i64::MAX as u64 {
+        None
+    } else {
+        Some(v as i64)
+    }
+}
+
+/// A value stored under a key.
+///
+/// Collection types are added by their own modules as they land; each variant
+/// knows its Redis type name and encoding.
+#[derive(Clone, Debug)]
+pub enum Value {
+    Str(StrValue),
+}
+
+impl Value {
+    /// TYPE's answer.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Str(_) => "string",
+        }
+    }
+
+    /// OBJECT ENCODING's answer.
+    pub fn encoding(&self) -> &'static str {
+        match self {
+            Value::Str(s) => s.encoding(),
+        }
+    }
+
+    /// A string value built the way SET builds one.
+    pub fn string(b: &[u8]) -> Value {
+        Value::Str(StrValue::from_bytes(b))
+    }
+
+    pub fn as_str(&self) -> Option<&StrValue> {
+        match self {
+            Value::Str(s) => Some(s),
+        }
+    }
+
+    pub fn as_str_mut(&mut self) -> Option<&mut StrValue> {
+        match self {
+            Value::Str(s) => Some(s),
+        }
+    }
+
+    /// Approximate heap bytes owned by the value, for INFO and eviction.
+    pub fn heap_size(&self) -> usize {
+        match self {
+            Value::Str(s) => s.heap_size(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_integers() {
+        assert_eq!(parse_canonical_i64(b"0"), Some(0));
+        assert_eq!(parse_canonical_i64(b"-1"), Some(-1));
+        assert_eq!(parse_canonical_i64(b"9223372036854775807"), Some(i64::MAX));
+        assert_eq!(parse_canonical_i64(b"-9223372036854775808"), Some(i64::MIN));
+        assert_eq!(parse_canonical_i64(b"9223372036854775808"), None);
+        for bad in [&b"01"[..], b"-0", b"+1", b" 1", b"1 ", b"", b"-", b"1a"] {
+            assert_eq!(parse_canonical_i64(bad), None, "{:?}", bad);
+        }
+    }
+
+    #[test]
+    fn encodings_follow_redis() {
+        assert_eq!(StrValue::from_bytes(b"123").encoding(), "int");
+        assert_eq!(StrValue::from_bytes(b"0123").encoding(), "embstr");
+        assert_eq!(StrValue::from_bytes(&[b'a'; 44]).encoding(), "embstr");
+        assert_eq!(StrValue::from_bytes(&[b'a'; 45]).encoding(), "raw");
+        let v = StrValue::from_bytes(&[b'x'; 30]);
+        assert_eq!(v.to_bytes().len(), 30);
+    }
+}
