@@ -2,7 +2,11 @@
 //! PSUBSCRIBE, CONFIG GET): `*`, `?`, `[...]` classes with `^` negation and
 //! `a-z` ranges, and `\` escapes.
 
-/// True when `string` matches `pattern`.
+/// True when `string` matches `pattern`, exactly as Redis's `stringmatchlen`.
+///
+/// Note that, as in Redis, the pattern `*` does not match the empty string
+/// here; KEYS and SCAN treat a lone `*` as "everything" before matching, and
+/// so should their callers (it is also the fast path).
 pub fn glob_match(pattern: &[u8], string: &[u8], nocase: bool) -> bool {
     let mut skip_longer = false;
     matches(pattern, string, nocase, &mut skip_longer, 0)
@@ -135,7 +139,8 @@ mod tests {
 
     #[test]
     fn basics() {
-        assert!(m("*", ""));
+        // Redis's matcher needs at least one character to enter its loop.
+        assert!(!m("*", ""));
         assert!(m("*", "anything"));
         assert!(m("h?llo", "hello"));
         assert!(!m("h?llo", "hllo"));

@@ -1,7 +1,9 @@
 //! Keys, stored inline when short.
 
 use std::borrow::Borrow;
+use std::cmp::Ordering;
 use std::fmt;
+use std::hash::{Hash, Hasher};
 use std::ops::Deref;
 
 /// Bytes kept inside the key itself up to this length: most real keys
@@ -9,7 +11,11 @@ use std::ops::Deref;
 pub const INLINE_KEY: usize = 22;
 
 /// A binary-safe key of at most 24 bytes in the table.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+///
+/// Hash and order are those of its bytes, not of the enum: maps keyed by
+/// `Key` are looked up with `&[u8]` through `Borrow`, which requires both to
+/// agree (a derived `Hash` would also hash the variant and the padding).
+#[derive(Clone, PartialEq, Eq)]
 pub enum Key {
     Inline { len: u8, data: [u8; INLINE_KEY] },
     Heap(Box<[u8]>),
@@ -42,6 +48,24 @@ impl Key {
             Key::Inline { .. } => 0,
             Key::Heap(b) => b.len(),
         }
+    }
+}
+
+impl Hash for Key {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.as_bytes().hash(state)
+    }
+}
+
+impl PartialOrd for Key {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Key {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.as_bytes().cmp(other.as_bytes())
     }
 }
 
@@ -83,5 +107,18 @@ mod tests {
             assert_eq!(matches!(k, Key::Inline { .. }), len <= INLINE_KEY);
         }
         assert_eq!(std::mem::size_of::<Key>(), 24);
+    }
+
+    #[test]
+    fn hash_and_order_agree_with_the_borrowed_bytes() {
+        use std::hash::BuildHasher;
+        let h = std::collections::hash_map::RandomState::new();
+        for len in [0, 5, 22, 23, 40] {
+            let v: Vec<u8> = (0..len as u8).collect();
+            let k = Key::new(&v);
+            let borrowed: &[u8] = k.borrow();
+            assert_eq!(h.hash_one(&k), h.hash_one(borrowed));
+        }
+        assert!(Key::new(b"b") > Key::new(&[b'a'; 30]));
     }
 }

@@ -2,9 +2,10 @@
 
 use bytes::Bytes;
 
-/// Strings up to this length are kept inside the value (Redis's `embstr`
-/// covers up to 44 bytes; ours is smaller but costs no allocation at all).
-pub const INLINE_STR: usize = 22;
+/// Strings up to this length are kept inside the value itself, which stays
+/// 16 bytes wide: the common small value (a counter, a flag, a short token)
+/// costs no allocation at all.
+pub const INLINE_STR: usize = 14;
 
 /// Redis reports `embstr` for strings up to this length and `raw` above it.
 pub const EMBSTR_LIMIT: usize = 44;
@@ -19,10 +20,18 @@ pub enum StrValue {
     Int(i64),
     /// A short string stored inline.
     Inline { len: u8, data: [u8; INLINE_STR] },
-    /// A heap string shared with replies by reference count. `raw` tells
-    /// whether Redis would report `raw` for it (it was modified in place, or is
-    /// longer than 44 bytes), so OBJECT ENCODING answers as Redis does.
-    Heap { data: Bytes, raw: bool },
+    /// A longer string on the heap, shared with replies by reference count.
+    /// Boxed so that the value stays 16 bytes wide for the common small case.
+    Heap(Box<HeapStr>),
+}
+
+/// A heap string and the encoding Redis would report for it.
+#[derive(Clone, Debug)]
+pub struct HeapStr {
+    pub data: Bytes,
+    /// Whether Redis would report `raw` (modified in place, or longer than
+    /// 44 bytes) rather than `embstr`, so OBJECT ENCODING answers as Redis.
+    pub raw: bool,
 }
 
 impl StrValue {
@@ -41,7 +50,7 @@ impl StrValue {
             return Self::from_bytes(&b);
         }
         let raw = b.len() > EMBSTR_LIMIT;
-        StrValue::Heap { data: b, raw }
+        StrValue::Heap(Box::new(HeapStr { data: b, raw }))
     }
 
     fn from_bytes_no_int(b: &[u8]) -> StrValue {
@@ -53,17 +62,26 @@ impl StrValue {
                 data,
             }
         } else {
-            StrValue::Heap {
+            StrValue::Heap(Box::new(HeapStr {
                 data: Bytes::copy_from_slice(b),
                 raw: b.len() > EMBSTR_LIMIT,
-            }
+            }))
         }
     }
 
     /// A string produced by an in-place modification (APPEND, SETRANGE):
     /// Redis always reports these as `raw`.
     pub fn raw(b: Bytes) -> StrValue {
-        StrValue::Heap { data: b, raw: true }
+        StrValue::Heap(Box::new(HeapStr { data: b, raw: true }))
+    }
+
+    /// Takes the value's bytes out, reusing the heap buffer when there is one
+    /// (so an in-place modification can reclaim it with `Bytes::try_into_mut`).
+    pub fn into_bytes(self) -> Bytes {
+        match self {
+            StrValue::Heap(h) => h.data,
+            other => other.to_bytes(),
+        }
     }
 
     /// The value as bytes, cheaply (a reference count for heap strings).
@@ -74,7 +92,7 @@ impl StrValue {
                 Bytes::copy_from_slice(buf.format(*n).as_bytes())
             }
             StrValue::Inline { len, data } => Bytes::copy_from_slice(&data[..*len as usize]),
-            StrValue::Heap { data, .. } => data.clone(),
+            StrValue::Heap(h) => h.data.clone(),
         }
     }
 
@@ -86,7 +104,7 @@ impl StrValue {
                 f(buf.format(*n).as_bytes())
             }
             StrValue::Inline { len, data } => f(&data[..*len as usize]),
-            StrValue::Heap { data, .. } => f(data),
+            StrValue::Heap(h) => f(&h.data),
         }
     }
 
@@ -97,7 +115,7 @@ impl StrValue {
                 buf.format(*n).len()
             }
             StrValue::Inline { len, .. } => *len as usize,
-            StrValue::Heap { data, .. } => data.len(),
+            StrValue::Heap(h) => h.data.len(),
         }
     }
 
@@ -118,15 +136,15 @@ impl StrValue {
         match self {
             StrValue::Int(_) => "int",
             StrValue::Inline { .. } => "embstr",
-            StrValue::Heap { raw: false, .. } => "embstr",
-            StrValue::Heap { raw: true, .. } => "raw",
+            StrValue::Heap(h) if h.raw => "raw",
+            StrValue::Heap(_) => "embstr",
         }
     }
 
     /// Heap bytes used beyond the value's own slot (for memory accounting).
     pub fn heap_size(&self) -> usize {
         match self {
-            StrValue::Heap { data, .. } => data.len(),
+            StrValue::Heap(h) => h.data.len(),
             _ => 0,
         }
     }
@@ -242,5 +260,12 @@ mod tests {
         assert_eq!(StrValue::from_bytes(&[b'a'; 45]).encoding(), "raw");
         let v = StrValue::from_bytes(&[b'x'; 30]);
         assert_eq!(v.to_bytes().len(), 30);
+    }
+
+    #[test]
+    fn values_stay_small() {
+        // The table entry's size decides the memory per key; keep it in check.
+        assert_eq!(std::mem::size_of::<StrValue>(), 16);
+        assert_eq!(std::mem::size_of::<Value>(), 16);
     }
 }
