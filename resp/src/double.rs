@@ -95,356 +95,107 @@ mod grisu {
     /// Powers of ten `10^k` for `k = FIRST_POWER + i * POWER_STEP`, as 64-bit
     /// normalized significands rounded to nearest. Generated with exact rational
     /// arithmetic; these are the standard Grisu cached powers.
-    pub(super) const POWERS: [Fp; 87] = [
-        Fp {
-            frac: 0xfa8fd5a0081c0288,
-            exp: -1220,
-        },
-        Fp {
-            frac: 0xbaaee17fa23ebf76,
-            exp: -1193,
-        },
-        Fp {
-            frac: 0x8b16fb203055ac76,
-            exp: -1166,
-        },
-        Fp {
-            frac: 0xcf42894a5dce35ea,
-            exp: -1140,
-        },
-        Fp {
-            frac: 0x9a6bb0aa55653b2d,
-            exp: -1113,
-        },
-        Fp {
-            frac: 0xe61acf033d1a45df,
-            exp: -1087,
-        },
-        Fp {
-            frac: 0xab70fe17c79ac6ca,
-            exp: -1060,
-        },
-        Fp {
-            frac: 0xff77b1fcbebcdc4f,
-            exp: -1034,
-        },
-        Fp {
-            frac: 0xbe5691ef416bd60c,
-            exp: -1007,
-        },
-        Fp {
-            frac: 0x8dd01fad907ffc3c,
-            exp: -980,
-        },
-        Fp {
-            frac: 0xd3515c2831559a83,
-            exp: -954,
-        },
-        Fp {
-            frac: 0x9d71ac8fada6c9b5,
-            exp: -927,
-        },
-        Fp {
-            frac: 0xea9c227723ee8bcb,
-            exp: -901,
-        },
-        Fp {
-            frac: 0xaecc49914078536d,
-            exp: -874,
-        },
-        Fp {
-            frac: 0x823c12795db6ce57,
-            exp: -847,
-        },
-        Fp {
-            frac: 0xc21094364dfb5637,
-            exp: -821,
-        },
-        Fp {
-            frac: 0x9096ea6f3848984f,
-            exp: -794,
-        },
-        Fp {
-            frac: 0xd77485cb25823ac7,
-            exp: -768,
-        },
-        Fp {
-            frac: 0xa086cfcd97bf97f4,
-            exp: -741,
-        },
-        Fp {
-            frac: 0xef340a98172aace5,
-            exp: -715,
-        },
-        Fp {
-            frac: 0xb23867fb2a35b28e,
-            exp: -688,
-        },
-        Fp {
-            frac: 0x84c8d4dfd2c63f3b,
-            exp: -661,
-        },
-        Fp {
-            frac: 0xc5dd44271ad3cdba,
-            exp: -635,
-        },
-        Fp {
-            frac: 0x936b9fcebb25c996,
-            exp: -608,
-        },
-        Fp {
-            frac: 0xdbac6c247d62a584,
-            exp: -582,
-        },
-        Fp {
-            frac: 0xa3ab66580d5fdaf6,
-            exp: -555,
-        },
-        Fp {
-            frac: 0xf3e2f893dec3f126,
-            exp: -529,
-        },
-        Fp {
-            frac: 0xb5b5ada8aaff80b8,
-            exp: -502,
-        },
-        Fp {
-            frac: 0x87625f056c7c4a8b,
-            exp: -475,
-        },
-        Fp {
-            frac: 0xc9bcff6034c13053,
-            exp: -449,
-        },
-        Fp {
-            frac: 0x964e858c91ba2655,
-            exp: -422,
-        },
-        Fp {
-            frac: 0xdff9772470297ebd,
-            exp: -396,
-        },
-        Fp {
-            frac: 0xa6dfbd9fb8e5b88f,
-            exp: -369,
-        },
-        Fp {
-            frac: 0xf8a95fcf88747d94,
-            exp: -343,
-        },
-        Fp {
-            frac: 0xb94470938fa89bcf,
-            exp: -316,
-        },
-        Fp {
-            frac: 0x8a08f0f8bf0f156b,
-            exp: -289,
-        },
-        Fp {
-            frac: 0xcdb02555653131b6,
-            exp: -263,
-        },
-        Fp {
-            frac: 0x993fe2c6d07b7fac,
-            exp: -236,
-        },
-        Fp {
-            frac: 0xe45c10c42a2b3b06,
-            exp: -210,
-        },
-        Fp {
-            frac: 0xaa242499697392d3,
-            exp: -183,
-        },
-        Fp {
-            frac: 0xfd87b5f28300ca0e,
-            exp: -157,
-        },
-        Fp {
-            frac: 0xbce5086492111aeb,
-            exp: -130,
-        },
-        Fp {
-            frac: 0x8cbccc096f5088cc,
-            exp: -103,
-        },
-        Fp {
-            frac: 0xd1b71758e219652c,
-            exp: -77,
-        },
-        Fp {
-            frac: 0x9c40000000000000,
-            exp: -50,
-        },
-        Fp {
-            frac: 0xe8d4a51000000000,
-            exp: -24,
-        },
-        Fp {
-            frac: 0xad78ebc5ac620000,
-            exp: 3,
-        },
-        Fp {
-            frac: 0x813f3978f8940984,
-            exp: 30,
-        },
-        Fp {
-            frac: 0xc097ce7bc90715b3,
-            exp: 56,
-        },
-        Fp {
-            frac: 0x8f7e32ce7bea5c70,
-            exp: 83,
-        },
-        Fp {
-            frac: 0xd5d238a4abe98068,
-            exp: 109,
-        },
-        Fp {
-            frac: 0x9f4f2726179a2245,
-            exp: 136,
-        },
-        Fp {
-            frac: 0xed63a231d4c4fb27,
-            exp: 162,
-        },
-        Fp {
-            frac: 0xb0de65388cc8ada8,
-            exp: 189,
-        },
-        Fp {
-            frac: 0x83c7088e1aab65db,
-            exp: 216,
-        },
-        Fp {
-            frac: 0xc45d1df942711d9a,
-            exp: 242,
-        },
-        Fp {
-            frac: 0x924d692ca61be758,
-            exp: 269,
-        },
-        Fp {
-            frac: 0xda01ee641a708dea,
-            exp: 295,
-        },
-        Fp {
-            frac: 0xa26da3999aef774a,
-            exp: 322,
-        },
-        Fp {
-            frac: 0xf209787bb47d6b85,
-            exp: 348,
-        },
-        Fp {
-            frac: 0xb454e4a179dd1877,
-            exp: 375,
-        },
-        Fp {
-            frac: 0x865b86925b9bc5c2,
-            exp: 402,
-        },
-        Fp {
-            frac: 0xc83553c5c8965d3d,
-            exp: 428,
-        },
-        Fp {
-            frac: 0x952ab45cfa97a0b3,
-            exp: 455,
-        },
-        Fp {
-            frac: 0xde469fbd99a05fe3,
-            exp: 481,
-        },
-        Fp {
-            frac: 0xa59bc234db398c25,
-            exp: 508,
-        },
-        Fp {
-            frac: 0xf6c69a72a3989f5c,
-            exp: 534,
-        },
-        Fp {
-            frac: 0xb7dcbf5354e9bece,
-            exp: 561,
-        },
-        Fp {
-            frac: 0x88fcf317f22241e2,
-            exp: 588,
-        },
-        Fp {
-            frac: 0xcc20ce9bd35c78a5,
-            exp: 614,
-        },
-        Fp {
-            frac: 0x98165af37b2153df,
-            exp: 641,
-        },
-        Fp {
-            frac: 0xe2a0b5dc971f303a,
-            exp: 667,
-        },
-        Fp {
-            frac: 0xa8d9d1535ce3b396,
-            exp: 694,
-        },
-        Fp {
-            frac: 0xfb9b7cd9a4a7443c,
-            exp: 720,
-        },
-        Fp {
-            frac: 0xbb764c4ca7a44410,
-            exp: 747,
-        },
-        Fp {
-            frac: 0x8bab8eefb6409c1a,
-            exp: 774,
-        },
-        Fp {
-            frac: 0xd01fef10a657842c,
-            exp: 800,
-        },
-        Fp {
-            frac: 0x9b10a4e5e9913129,
-            exp: 827,
-        },
-        Fp {
-            frac: 0xe7109bfba19c0c9d,
-            exp: 853,
-        },
-        Fp {
-            frac: 0xac2820d9623bf429,
-            exp: 880,
-        },
-        Fp {
-            frac: 0x80444b5e7aa7cf85,
-            exp: 907,
-        },
-        Fp {
-            frac: 0xbf21e44003acdd2d,
-            exp: 933,
-        },
-        Fp {
-            frac: 0x8e679c2f5e44ff8f,
-            exp: 960,
-        },
-        Fp {
-            frac: 0xd433179d9c8cb841,
-            exp: 986,
-        },
-        Fp {
-            frac: 0x9e19db92b4e31ba9,
-            exp: 1013,
-        },
-        Fp {
-            frac: 0xeb96bf6ebadf77d9,
-            exp: 1039,
-        },
-        Fp {
-            frac: 0xaf87023b9bf0ee6b,
-            exp: 1066,
-        },
-    ];
+    pub(super) const POWERS: [Fp; 87] = {
+        const RAW: [(u64, i32); 87] = [
+            (0xfa8fd5a0081c0288, -1220),
+            (0xbaaee17fa23ebf76, -1193),
+            (0x8b16fb203055ac76, -1166),
+            (0xcf42894a5dce35ea, -1140),
+            (0x9a6bb0aa55653b2d, -1113),
+            (0xe61acf033d1a45df, -1087),
+            (0xab70fe17c79ac6ca, -1060),
+            (0xff77b1fcbebcdc4f, -1034),
+            (0xbe5691ef416bd60c, -1007),
+            (0x8dd01fad907ffc3c, -980),
+            (0xd3515c2831559a83, -954),
+            (0x9d71ac8fada6c9b5, -927),
+            (0xea9c227723ee8bcb, -901),
+            (0xaecc49914078536d, -874),
+            (0x823c12795db6ce57, -847),
+            (0xc21094364dfb5637, -821),
+            (0x9096ea6f3848984f, -794),
+            (0xd77485cb25823ac7, -768),
+            (0xa086cfcd97bf97f4, -741),
+            (0xef340a98172aace5, -715),
+            (0xb23867fb2a35b28e, -688),
+            (0x84c8d4dfd2c63f3b, -661),
+            (0xc5dd44271ad3cdba, -635),
+            (0x936b9fcebb25c996, -608),
+            (0xdbac6c247d62a584, -582),
+            (0xa3ab66580d5fdaf6, -555),
+            (0xf3e2f893dec3f126, -529),
+            (0xb5b5ada8aaff80b8, -502),
+            (0x87625f056c7c4a8b, -475),
+            (0xc9bcff6034c13053, -449),
+            (0x964e858c91ba2655, -422),
+            (0xdff9772470297ebd, -396),
+            (0xa6dfbd9fb8e5b88f, -369),
+            (0xf8a95fcf88747d94, -343),
+            (0xb94470938fa89bcf, -316),
+            (0x8a08f0f8bf0f156b, -289),
+            (0xcdb02555653131b6, -263),
+            (0x993fe2c6d07b7fac, -236),
+            (0xe45c10c42a2b3b06, -210),
+            (0xaa242499697392d3, -183),
+            (0xfd87b5f28300ca0e, -157),
+            (0xbce5086492111aeb, -130),
+            (0x8cbccc096f5088cc, -103),
+            (0xd1b71758e219652c, -77),
+            (0x9c40000000000000, -50),
+            (0xe8d4a51000000000, -24),
+            (0xad78ebc5ac620000, 3),
+            (0x813f3978f8940984, 30),
+            (0xc097ce7bc90715b3, 56),
+            (0x8f7e32ce7bea5c70, 83),
+            (0xd5d238a4abe98068, 109),
+            (0x9f4f2726179a2245, 136),
+            (0xed63a231d4c4fb27, 162),
+            (0xb0de65388cc8ada8, 189),
+            (0x83c7088e1aab65db, 216),
+            (0xc45d1df942711d9a, 242),
+            (0x924d692ca61be758, 269),
+            (0xda01ee641a708dea, 295),
+            (0xa26da3999aef774a, 322),
+            (0xf209787bb47d6b85, 348),
+            (0xb454e4a179dd1877, 375),
+            (0x865b86925b9bc5c2, 402),
+            (0xc83553c5c8965d3d, 428),
+            (0x952ab45cfa97a0b3, 455),
+            (0xde469fbd99a05fe3, 481),
+            (0xa59bc234db398c25, 508),
+            (0xf6c69a72a3989f5c, 534),
+            (0xb7dcbf5354e9bece, 561),
+            (0x88fcf317f22241e2, 588),
+            (0xcc20ce9bd35c78a5, 614),
+            (0x98165af37b2153df, 641),
+            (0xe2a0b5dc971f303a, 667),
+            (0xa8d9d1535ce3b396, 694),
+            (0xfb9b7cd9a4a7443c, 720),
+            (0xbb764c4ca7a44410, 747),
+            (0x8bab8eefb6409c1a, 774),
+            (0xd01fef10a657842c, 800),
+            (0x9b10a4e5e9913129, 827),
+            (0xe7109bfba19c0c9d, 853),
+            (0xac2820d9623bf429, 880),
+            (0x80444b5e7aa7cf85, 907),
+            (0xbf21e44003acdd2d, 933),
+            (0x8e679c2f5e44ff8f, 960),
+            (0xd433179d9c8cb841, 986),
+            (0x9e19db92b4e31ba9, 1013),
+            (0xeb96bf6ebadf77d9, 1039),
+            (0xaf87023b9bf0ee6b, 1066),
+        ];
+        let mut out = [Fp { frac: 0, exp: 0 }; 87];
+        let mut i = 0;
+        while i < RAW.len() {
+            out[i] = Fp {
+                frac: RAW[i].0,
+                exp: RAW[i].1,
+            };
+            i += 1;
+        }
+        out
+    };
     const FIRST_POWER: i32 = -348;
     const POWER_STEP: i32 = 8;
     /// Grisu2 wants the scaled upper boundary's binary exponent in this window.
@@ -765,7 +516,7 @@ mod tests {
         assert_eq!(fmt(1.1), "1.1");
         assert_eq!(fmt(0.1), "0.1");
         assert_eq!(fmt(-1.5), "-1.5");
-        assert_eq!(fmt(3.141), "3.141");
+        assert_eq!(fmt(12.375), "12.375");
         assert_eq!(fmt(100.5), "100.5");
         assert_eq!(fmt(12345.678), "12345.678");
         assert_eq!(fmt(123456789.123), "123456789.123");

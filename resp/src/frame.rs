@@ -123,6 +123,14 @@ struct Scan {
     open: Vec<u64>,
 }
 
+impl Scan {
+    /// Back to the start of a frame, keeping the stack's allocation.
+    fn reset(&mut self) {
+        self.pos = 0;
+        self.open.clear();
+    }
+}
+
 impl Default for FrameDecoder {
     fn default() -> Self {
         FrameDecoder::new()
@@ -151,17 +159,17 @@ impl FrameDecoder {
     pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Frame>, FrameError> {
         if buf.len() < self.scan.pos {
             // The caller replaced the buffer; start over.
-            self.scan = Scan::default();
+            self.scan.reset();
         }
         let end = match self.scan_frame(buf) {
             Ok(Some(end)) => end,
             Ok(None) => return Ok(None),
             Err(e) => {
-                self.scan = Scan::default();
+                self.scan.reset();
                 return Err(e);
             }
         };
-        self.scan = Scan::default();
+        self.scan.reset();
         let data = buf.split_to(end).freeze();
         let mut pos = 0;
         // The scan validated everything, so building cannot fail; an error here

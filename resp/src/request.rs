@@ -23,6 +23,10 @@
 //! NUL before the line end yields an error or an argument instead of a stall.
 //! Inside an inline line, a NUL still ends the line as it does for
 //! `sdssplitargs()`.
+//!
+//! Two helpers serve the client side: [`split_inline_args`] splits a typed
+//! line like `redis-cli` does, and [`encode_command`] writes a multibulk
+//! request.
 
 use bytes::{Buf, Bytes, BytesMut};
 
@@ -42,6 +46,12 @@ const MAX_PREALLOC_ARGS: usize = 1024;
 #[derive(Clone, Debug)]
 pub struct ParserConfig {
     /// Largest accepted bulk argument (`proto-max-bulk-len`, 512 MiB).
+    ///
+    /// Like Redis, the parser reserves buffer room for a bulk of 32 KiB or more
+    /// as soon as its `$<n>` line arrives, so this is also how much memory a
+    /// client can make the server reserve with one line. Later Redis releases
+    /// cap it at 16 KiB (and the count at 10) until a client authenticates; a
+    /// server can do the same with [`RequestParser::set_config`].
     pub max_bulk_len: usize,
     /// Largest inline request, and the longest `*<n>` or `$<n>` line the parser
     /// waits for before giving up (`PROTO_INLINE_MAX_SIZE`, 64 KiB).
@@ -388,21 +398,23 @@ impl Token {
         Token::Range { start: at, end: at }
     }
 
-    /// Appends `line[i]`.
-    fn push_at(&mut self, line: &[u8], i: usize) {
+    /// Appends `line[from..to]`.
+    fn push_run(&mut self, line: &[u8], from: usize, to: usize) {
+        if from == to {
+            return;
+        }
         match self {
-            Token::Range { start, end } if *end == i || *start == *end => {
-                if *start == *end {
-                    *start = i;
-                }
-                *end = i + 1;
+            Token::Range { start, end } if *start == *end => {
+                *start = from;
+                *end = to;
             }
+            Token::Range { end, .. } if *end == from => *end = to,
             Token::Range { start, end } => {
                 let mut v = line[*start..*end].to_vec();
-                v.push(line[i]);
+                v.extend_from_slice(&line[from..to]);
                 *self = Token::Owned(v);
             }
-            Token::Owned(v) => v.push(line[i]),
+            Token::Owned(v) => v.extend_from_slice(&line[from..to]),
         }
     }
 
@@ -438,92 +450,148 @@ impl Token {
 /// - the line ends at the first NUL byte, as it does for a C string.
 ///
 /// Plain arguments are slices of `line`; only escaped or quote-spliced ones are
-/// copied.
+/// copied. Runs of ordinary bytes are taken whole rather than byte by byte.
 fn split_args(line: Bytes) -> Result<Vec<Bytes>, ProtocolError> {
     let s: &[u8] = match memchr(0, &line) {
         Some(nul) => &line[..nul],
         None => &line,
     };
-    let at = |i: usize| s.get(i).copied();
-    let mut args = Vec::new();
+    // End of the run of bytes from `p` on that `stop` does not match.
+    let run_end = |p: usize, stop: &dyn Fn(u8) -> bool| {
+        s[p..]
+            .iter()
+            .position(|&c| stop(c))
+            .map_or(s.len(), |i| p + i)
+    };
+    let closes_cleanly = |p: usize| s.get(p + 1).is_none_or(|&n| is_space(n));
+
+    let mut args = Vec::with_capacity(4);
     let mut p = 0;
     loop {
-        while at(p).is_some_and(is_space) {
+        while s.get(p).is_some_and(|&c| is_space(c)) {
             p += 1;
         }
         if p >= s.len() {
             return Ok(args);
         }
         let mut tok = Token::new(p);
-        let mut in_dq = false;
-        let mut in_sq = false;
+        let mut quote = None;
         loop {
-            let Some(c) = at(p) else {
-                if in_dq || in_sq {
-                    return Err(ProtocolError::UnbalancedQuotes);
-                }
-                break;
-            };
-            if in_dq {
-                if c == b'\\' && at(p + 1) == Some(b'x') {
-                    if let (Some(h), Some(l)) =
-                        (at(p + 2).and_then(hex_value), at(p + 3).and_then(hex_value))
-                    {
-                        tok.push_byte(s, h * 16 + l);
-                        p += 4;
-                        continue;
+            match quote {
+                None => {
+                    let e = run_end(p, &|c| {
+                        matches!(c, b' ' | b'\n' | b'\r' | b'\t' | b'"' | b'\'')
+                    });
+                    tok.push_run(s, p, e);
+                    p = e;
+                    match s.get(p) {
+                        // Only space, tab, CR and LF end an unquoted argument;
+                        // other whitespace (\v, \f) is part of it.
+                        None => break,
+                        Some(&q @ (b'"' | b'\'')) => {
+                            quote = Some(q);
+                            p += 1;
+                        }
+                        Some(_) => {
+                            p += 1;
+                            break;
+                        }
                     }
                 }
-                if c == b'\\' && p + 1 < s.len() {
-                    let e = s[p + 1];
-                    let b = match e {
-                        b'n' => b'\n',
-                        b'r' => b'\r',
-                        b't' => b'\t',
-                        b'b' => b'\x08',
-                        b'a' => b'\x07',
-                        other => other,
-                    };
-                    tok.push_byte(s, b);
-                    p += 2;
-                } else if c == b'"' {
-                    if at(p + 1).is_some_and(|n| !is_space(n)) {
-                        return Err(ProtocolError::UnbalancedQuotes);
+                Some(q) => {
+                    let e = run_end(p, &|c| c == q || c == b'\\');
+                    tok.push_run(s, p, e);
+                    p = e;
+                    match s.get(p) {
+                        None => return Err(ProtocolError::UnbalancedQuotes),
+                        Some(&c) if c == q => {
+                            if !closes_cleanly(p) {
+                                return Err(ProtocolError::UnbalancedQuotes);
+                            }
+                            p += 1;
+                            break;
+                        }
+                        Some(_) if q == b'"' => p = unescape_double_quoted(s, p, &mut tok),
+                        Some(_) => {
+                            // In single quotes only \' is an escape.
+                            if s.get(p + 1) == Some(&b'\'') {
+                                tok.push_byte(s, b'\'');
+                                p += 2;
+                            } else {
+                                tok.push_run(s, p, p + 1);
+                                p += 1;
+                            }
+                        }
                     }
-                    p += 1;
-                    break;
-                } else {
-                    tok.push_at(s, p);
-                    p += 1;
                 }
-            } else if in_sq {
-                if c == b'\\' && at(p + 1) == Some(b'\'') {
-                    tok.push_byte(s, b'\'');
-                    p += 2;
-                } else if c == b'\'' {
-                    if at(p + 1).is_some_and(|n| !is_space(n)) {
-                        return Err(ProtocolError::UnbalancedQuotes);
-                    }
-                    p += 1;
-                    break;
-                } else {
-                    tok.push_at(s, p);
-                    p += 1;
-                }
-            } else {
-                match c {
-                    b' ' | b'\n' | b'\r' | b'\t' => {
-                        p += 1;
-                        break;
-                    }
-                    b'"' => in_dq = true,
-                    b'\'' => in_sq = true,
-                    _ => tok.push_at(s, p),
-                }
-                p += 1;
             }
         }
         args.push(tok.finish(&line));
+    }
+}
+
+/// Handles the backslash at `s[p]` inside double quotes; returns the position
+/// after the escape sequence.
+fn unescape_double_quoted(s: &[u8], p: usize, tok: &mut Token) -> usize {
+    let hex = |i: usize| s.get(i).copied().and_then(hex_value);
+    if s.get(p + 1) == Some(&b'x') {
+        if let (Some(h), Some(l)) = (hex(p + 2), hex(p + 3)) {
+            tok.push_byte(s, h * 16 + l);
+            return p + 4;
+        }
+    }
+    match s.get(p + 1) {
+        Some(&e) => {
+            let b = match e {
+                b'n' => b'\n',
+                b'r' => b'\r',
+                b't' => b'\t',
+                b'b' => b'\x08',
+                b'a' => b'\x07',
+                other => other,
+            };
+            tok.push_byte(s, b);
+            p + 2
+        }
+        // A backslash ending the line is kept; the missing closing quote is
+        // then reported by the caller.
+        None => {
+            tok.push_run(s, p, p + 1);
+            p + 1
+        }
+    }
+}
+
+/// Splits a line typed by a user into arguments with the inline request
+/// rules (`sdssplitargs()`), as `redis-cli` does with its input.
+///
+/// ```
+/// let args = resp::request::split_inline_args(br#"SET "my key" 'it\'s'"#).unwrap();
+/// assert_eq!(args, ["SET", "my key", "it's"]);
+/// ```
+pub fn split_inline_args(line: &[u8]) -> Result<Vec<Bytes>, ProtocolError> {
+    split_args(Bytes::copy_from_slice(line))
+}
+
+/// Appends `args` as a multibulk request, the form clients send.
+///
+/// ```
+/// let mut out = Vec::new();
+/// resp::request::encode_command(&["GET", "k"], &mut out);
+/// assert_eq!(out, b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n");
+/// ```
+pub fn encode_command<A: AsRef<[u8]>>(args: &[A], out: &mut Vec<u8>) {
+    let mut num = [0u8; 20];
+    out.push(b'*');
+    out.extend_from_slice(crate::reply::fmt_i64(args.len() as i64, &mut num));
+    out.extend_from_slice(b"\r\n");
+    for a in args {
+        let a = a.as_ref();
+        out.push(b'$');
+        out.extend_from_slice(crate::reply::fmt_i64(a.len() as i64, &mut num));
+        out.extend_from_slice(b"\r\n");
+        out.extend_from_slice(a);
+        out.extend_from_slice(b"\r\n");
     }
 }
 
