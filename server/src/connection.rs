@@ -29,10 +29,13 @@ impl Drop for Registered<'_> {
     }
 }
 
+/// Serves one client. `id` is assigned by the accept loop, so ids grow in
+/// the order connections were accepted, as Redis promises.
 pub async fn handle_connection(
     server: Arc<Server>,
     mut stream: TcpStream,
     peer: SocketAddr,
+    id: u64,
 ) -> Result<()> {
     server
         .stats
@@ -58,7 +61,6 @@ pub async fn handle_connection(
             .await;
         return Ok(());
     }
-    let id = server.next_client_id();
     let laddr = stream
         .local_addr()
         .map(|a| a.to_string())
@@ -83,6 +85,7 @@ pub async fn handle_connection(
     });
     let mut inbuf = BytesMut::with_capacity(16 * 1024);
     let mut out = BytesMut::with_capacity(16 * 1024);
+    info.rbs.store(out.capacity(), Ordering::Relaxed);
 
     loop {
         if inbuf.capacity() - inbuf.len() < 4096 {
@@ -123,16 +126,26 @@ pub async fn handle_connection(
             .fetch_add(n as u64, Ordering::Relaxed);
         info.last_interaction_ms
             .store(server.store.clock.now_ms(), Ordering::Relaxed);
+        // CLIENT LIST shows the query buffer as read, before the batch runs.
+        info.qbuf.store(inbuf.len(), Ordering::Relaxed);
+        info.qbuf_free
+            .store(inbuf.capacity() - inbuf.len(), Ordering::Relaxed);
 
         let mut close = false;
         loop {
             match parser.parse(&mut inbuf) {
                 Ok(Some(req)) => {
+                    // Replies of this batch not yet written (CLIENT LIST `obl`).
+                    info.obl.store(out.len(), Ordering::Relaxed);
                     let reply = commands::dispatch(&server, &mut client, &req.args);
                     info.tot_cmds.fetch_add(1, Ordering::Relaxed);
-                    if client.skip_next_reply {
-                        client.skip_next_reply = false;
-                    } else if !client.reply_off {
+                    // CLIENT REPLY: OFF drops every reply; SKIP sends none of
+                    // its own (it set `skip_next_reply`) and drops the next
+                    // command's, unless that command turned replies back on.
+                    let suppressed =
+                        client.reply_off || client.reply_skip || client.skip_next_reply;
+                    client.reply_skip = std::mem::take(&mut client.skip_next_reply);
+                    if !suppressed {
                         reply.encode(client.protocol, &mut out);
                     }
                     if client.close_after_reply
@@ -160,6 +173,9 @@ pub async fn handle_connection(
             close = true;
         }
         info.qbuf.store(inbuf.len(), Ordering::Relaxed);
+        info.qbuf_free
+            .store(inbuf.capacity() - inbuf.len(), Ordering::Relaxed);
+        info.obl.store(0, Ordering::Relaxed);
         if !out.is_empty() {
             write_out(&server, &info, &mut stream, &mut out).await?;
         }
@@ -181,6 +197,8 @@ async fn write_out(
     out: &mut BytesMut,
 ) -> Result<()> {
     stream.write_all(out).await?;
+    info.rbs.store(out.capacity(), Ordering::Relaxed);
+    info.rbp.fetch_max(out.len(), Ordering::Relaxed);
     server
         .stats
         .total_net_output_bytes

@@ -103,8 +103,9 @@ async fn accept_loop(server: Arc<Server>, listener: TcpListener) {
             }
         };
         let s = server.clone();
+        let id = server.next_client_id();
         tokio::spawn(async move {
-            if let Err(e) = handle_connection(s, stream, peer).await {
+            if let Err(e) = handle_connection(s, stream, peer, id).await {
                 tracing::debug!("connection {peer} ended: {e}");
             }
         });
