@@ -133,15 +133,16 @@ pub fn parse_memory(s: &str) -> Result<u64, String> {
 }
 
 fn parse_num(v: &[String], min: u64, max: u64) -> Result<u64, String> {
-    let n: u64 = one(v)?
-        .parse()
-        .map_err(|_| "argument couldn't be parsed into an integer".to_string())?;
-    if n < min || n > max {
+    // Read as a signed integer first, as Redis does, so that a negative
+    // value is reported as out of range rather than as unparsable.
+    let n: i64 = storage::value::parse_canonical_i64(one(v)?.as_bytes())
+        .ok_or_else(|| "argument couldn't be parsed into an integer".to_string())?;
+    if n < 0 || (n as u64) < min || (n as u64) > max {
         return Err(format!(
             "argument must be between {min} and {max} inclusive"
         ));
     }
-    Ok(n)
+    Ok(n as u64)
 }
 
 macro_rules! num_opt {
@@ -289,10 +290,10 @@ pub static OPTIONS: &[Opt] = &[
     },
     Opt {
         // Snapshots come with the persistence work; until then the only
-        // accepted schedule is none at all.
+        // schedule accepted is none at all (what `CONFIG SET save ""` asks).
         name: "save",
         alias: None,
-        mutability: Mutability::Immutable,
+        mutability: Mutability::Mutable,
         get: |v| v.save.clone(),
         set: |v, a| {
             let s = a.join(" ");
@@ -306,7 +307,7 @@ pub static OPTIONS: &[Opt] = &[
     Opt {
         name: "appendonly",
         alias: None,
-        mutability: Mutability::Immutable,
+        mutability: Mutability::Mutable,
         get: |v| yes_no(v.appendonly),
         set: |v, a| {
             if parse_bool(a)? {

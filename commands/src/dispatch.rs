@@ -45,7 +45,9 @@ pub fn resolve(server: &Server, args: &[Bytes]) -> Result<&'static Entry, Reply>
     let Some(entry) = registry.get(&args[0]) else {
         return Err(unknown_command(args));
     };
-    if entry.cmd.handler.is_none() {
+    // A container with a handler of its own (COMMAND) runs it when called
+    // alone; with an argument, the subcommand is looked up as for any other.
+    if entry.cmd.handler.is_none() || (args.len() >= 2 && !entry.subcommands.is_empty()) {
         // A container: the subcommand does the work.
         if args.len() < 2 {
             return Err(error::wrong_args(&entry.full_name));
@@ -78,6 +80,7 @@ pub fn dispatch(server: &Server, client: &mut Client, args: &[Bytes]) -> Reply {
                 .stats
                 .total_error_replies
                 .fetch_add(1, Ordering::Relaxed);
+            server.stats.count_error(&reply);
             return reply;
         }
     };
@@ -87,6 +90,7 @@ pub fn dispatch(server: &Server, client: &mut Client, args: &[Bytes]) -> Reply {
             .stats
             .total_error_replies
             .fetch_add(1, Ordering::Relaxed);
+        server.stats.count_error_code("NOAUTH");
         return error::err(NOAUTH);
     }
     execute(server, client, entry, args)
@@ -116,8 +120,14 @@ pub fn execute(
         Locking::AllDbs => server.store.lock_all(),
         Locking::None => server.store.lock_none(),
         Locking::Custom(f) => {
+            // A custom locker parses a database index from the arguments but
+            // cannot know how many databases exist: a pair naming one that
+            // does not is dropped here, and the handler replies with the
+            // range error before it touches any key.
+            let dbs = server.store.databases();
             let slots: SmallVec<[Slot; 4]> = f(args, db)
                 .into_iter()
+                .filter(|&(d, _)| d < dbs)
                 .map(|(d, i)| server.store.slot(d, &args[i]))
                 .collect();
             server.store.lock(slots)
@@ -140,6 +150,7 @@ pub fn execute(
             .stats
             .total_error_replies
             .fetch_add(1, Ordering::Relaxed);
+        server.stats.count_error(&reply);
     }
     server
         .stats

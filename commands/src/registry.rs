@@ -19,6 +19,10 @@ pub type Handler = fn(&mut Ctx<'_>, &[Bytes]) -> Reply;
 /// Key positions within a request (indexes into the arguments).
 pub type KeyPositions = SmallVec<[usize; 4]>;
 
+/// Finds the `(db, key argument index)` pairs of a command whose keys span
+/// databases, given the arguments and the client's selected database.
+pub type CustomKeys = fn(&[Bytes], usize) -> SmallVec<[(usize, usize); 4]>;
+
 /// What a command must hold before its handler runs.
 #[derive(Clone, Copy, Debug)]
 pub enum Locking {
@@ -32,7 +36,7 @@ pub enum Locking {
     None,
     /// Command-specific: returns `(db, key argument index)` pairs, for
     /// commands whose keys live in more than one database (MOVE, COPY ... DB).
-    Custom(fn(&[Bytes], usize) -> SmallVec<[(usize, usize); 4]>),
+    Custom(CustomKeys),
 }
 
 /// One registered command or subcommand.
@@ -78,8 +82,27 @@ macro_rules! command {
 }
 
 /// Registers a container command (one whose work is done by subcommands).
+///
+/// `container!(COMMAND, "summary", handler)` also gives the container a
+/// handler of its own, which runs when it is called without a subcommand
+/// (plain `COMMAND`, as in Redis); with arguments, the first one still picks
+/// the subcommand.
 #[macro_export]
 macro_rules! container {
+    ($spec:ident, $summary:expr, $handler:expr) => {
+        const _: () = {
+            // Sound for the reason given at `COMMANDS`.
+            #[allow(unsafe_code)]
+            #[linkme::distributed_slice($crate::registry::COMMANDS)]
+            #[linkme(crate = linkme)]
+            static ENTRY: $crate::registry::Command = $crate::registry::Command {
+                spec: &$crate::spec::$spec,
+                summary: $summary,
+                handler: Some($handler),
+                locking: $crate::registry::Locking::None,
+            };
+        };
+    };
     ($spec:ident, $summary:expr) => {
         const _: () = {
             // Sound for the reason given at `COMMANDS`.
@@ -161,9 +184,18 @@ impl Entry {
     }
 }
 
+/// The arguments do not hold the keys the key specs describe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("Invalid arguments specified for command")]
+pub struct InvalidKeyArgs;
+
 /// Finds key positions from key specs. With `strict`, a spec that points
 /// outside the arguments is an error (COMMAND GETKEYS), as in Redis.
-pub fn key_positions(specs: &[KeySpec], args: &[Bytes], strict: bool) -> Result<KeyPositions, ()> {
+pub fn key_positions(
+    specs: &[KeySpec],
+    args: &[Bytes],
+    strict: bool,
+) -> Result<KeyPositions, InvalidKeyArgs> {
     let argc = args.len() as i64;
     let mut out = KeyPositions::new();
     for spec in specs {
@@ -224,7 +256,7 @@ pub fn key_positions(specs: &[KeySpec], args: &[Bytes], strict: bool) -> Result<
                 let idx = first + keynum_idx as i64;
                 if idx >= argc {
                     if strict {
-                        return Err(());
+                        return Err(InvalidKeyArgs);
                     }
                     continue;
                 }
@@ -232,7 +264,7 @@ pub fn key_positions(specs: &[KeySpec], args: &[Bytes], strict: bool) -> Result<
                     storage::value::parse_canonical_i64(&args[idx as usize]).filter(|n| *n >= 0)
                 else {
                     if strict {
-                        return Err(());
+                        return Err(InvalidKeyArgs);
                     }
                     continue;
                 };
@@ -242,7 +274,7 @@ pub fn key_positions(specs: &[KeySpec], args: &[Bytes], strict: bool) -> Result<
             FindKeys::Unknown => continue,
         };
         if strict && (last >= argc || last < first - 1 || first >= argc) {
-            return Err(());
+            return Err(InvalidKeyArgs);
         }
         let mut i = first;
         while i <= last && i < argc {

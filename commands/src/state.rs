@@ -24,6 +24,36 @@ pub struct Stats {
     /// Changes to the dataset since the last save.
     pub dirty: AtomicU64,
     pub expired_keys_active: AtomicU64,
+    /// Error replies by error code (`ERR`, `WRONGTYPE`, ...), for INFO
+    /// errorstats; ordered by code as Redis lists them.
+    pub errors: parking_lot::Mutex<std::collections::BTreeMap<String, u64>>,
+    /// Highest `used_memory` INFO has seen (`used_memory_peak`).
+    pub peak_memory: AtomicU64,
+}
+
+/// Redis stops tracking new error codes past this many distinct ones, so a
+/// client inventing error texts cannot grow the table without bound.
+const MAX_ERROR_CODES: usize = 128;
+
+impl Stats {
+    /// Counts an error reply under its code (the text before the first
+    /// space) for INFO errorstats; other replies are ignored.
+    pub fn count_error(&self, reply: &resp::Reply) {
+        if let resp::Reply::Error(text) = reply {
+            let code = text.split(' ').next().unwrap_or("");
+            self.count_error_code(code);
+        }
+    }
+
+    /// Counts one error reply with the given code.
+    pub fn count_error_code(&self, code: &str) {
+        let mut errors = self.errors.lock();
+        if let Some(n) = errors.get_mut(code) {
+            *n += 1;
+        } else if errors.len() < MAX_ERROR_CODES {
+            errors.insert(code.to_string(), 1);
+        }
+    }
 }
 
 impl Stats {
@@ -38,9 +68,11 @@ impl Stats {
             &self.total_error_replies,
             &self.unexpected_error_replies,
             &self.expired_keys_active,
+            &self.peak_memory,
         ] {
             c.store(0, Ordering::Relaxed);
         }
+        self.errors.lock().clear();
     }
 }
 
@@ -95,6 +127,9 @@ pub struct Server {
     pub start_ms: i64,
     /// 40 hex characters, new on every start, as Redis's run_id.
     pub run_id: String,
+    /// The replication id INFO reports (`master_replid`): 40 hex characters,
+    /// new on every start and distinct from the run id, as in Redis.
+    pub replid: String,
     pub shutdown: Shutdown,
     /// Unix time of the last successful save (LASTSAVE); start time until then.
     pub last_save: AtomicI64,
@@ -124,6 +159,13 @@ impl Server {
                 .map(|_| char::from_digit(r.gen_range(0..16), 16).unwrap())
                 .collect()
         };
+        let replid: String = {
+            use rand::Rng;
+            let mut r = rand::thread_rng();
+            (0..40)
+                .map(|_| char::from_digit(r.gen_range(0..16), 16).unwrap())
+                .collect()
+        };
         Server {
             store,
             config: Config::new(values, file),
@@ -134,6 +176,7 @@ impl Server {
             started: Instant::now(),
             start_ms,
             run_id,
+            replid,
             shutdown: Shutdown::default(),
             last_save: AtomicI64::new(start_ms / 1000),
             memory: MemoryStats::default,
