@@ -279,6 +279,8 @@ pub struct Client {
     /// CLIENT NO-TOUCH ON: commands do not update keys' access time, except
     /// TOUCH itself.
     pub no_touch: bool,
+    /// Blocking commands reply at once instead of blocking (MULTI, scripts).
+    pub no_block: bool,
 }
 
 impl Client {
@@ -292,6 +294,7 @@ impl Client {
             close_after_reply: false,
             reply_off: false,
             skip_next_reply: false,
+            no_block: false,
             reply_skip: false,
             no_evict: false,
             no_touch: false,

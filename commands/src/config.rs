@@ -30,6 +30,32 @@ pub struct Values {
     pub shard_bits: u32,
     /// Ferrum's own: worker threads (0 = one per core).
     pub threads: usize,
+    pub hash_max_listpack_entries: usize,
+    pub hash_max_listpack_value: usize,
+    pub set_max_intset_entries: usize,
+    pub set_max_listpack_entries: usize,
+    pub set_max_listpack_value: usize,
+    pub zset_max_listpack_entries: usize,
+    pub zset_max_listpack_value: usize,
+    pub list_max_listpack_size: i64,
+    pub list_compress_depth: usize,
+}
+
+impl Values {
+    /// The collection encoding thresholds, as the store keeps them.
+    pub fn limits(&self) -> storage::LimitValues {
+        storage::LimitValues {
+            hash_max_listpack_entries: self.hash_max_listpack_entries,
+            hash_max_listpack_value: self.hash_max_listpack_value,
+            set_max_intset_entries: self.set_max_intset_entries,
+            set_max_listpack_entries: self.set_max_listpack_entries,
+            set_max_listpack_value: self.set_max_listpack_value,
+            zset_max_listpack_entries: self.zset_max_listpack_entries,
+            zset_max_listpack_value: self.zset_max_listpack_value,
+            list_max_listpack_size: self.list_max_listpack_size,
+            list_compress_depth: self.list_compress_depth,
+        }
+    }
 }
 
 impl Default for Values {
@@ -59,6 +85,15 @@ impl Default for Values {
             daemonize: false,
             shard_bits: 8,
             threads: 0,
+            hash_max_listpack_entries: 128,
+            hash_max_listpack_value: 64,
+            set_max_intset_entries: 512,
+            set_max_listpack_entries: 128,
+            set_max_listpack_value: 64,
+            zset_max_listpack_entries: 128,
+            zset_max_listpack_value: 64,
+            list_max_listpack_size: -2,
+            list_compress_depth: 0,
         }
     }
 }
@@ -154,6 +189,26 @@ macro_rules! num_opt {
             get: |v| v.$field.to_string(),
             set: |v, a| {
                 v.$field = parse_num(a, $min, $max)? as _;
+                Ok(())
+            },
+        }
+    };
+}
+
+/// A size threshold that accepts memory units, with an optional old name.
+macro_rules! mem_alias_opt {
+    ($name:expr, $alias:expr, $field:ident) => {
+        Opt {
+            name: $name,
+            alias: if $alias.is_empty() { None } else { Some($alias) },
+            mutability: Mutability::Mutable,
+            get: |v| v.$field.to_string(),
+            set: |v, a| {
+                let n = parse_memory(one(a)?)?;
+                if n > i64::MAX as u64 {
+                    return Err("argument must be a memory value".into());
+                }
+                v.$field = n as usize;
                 Ok(())
             },
         }
@@ -373,6 +428,56 @@ pub static OPTIONS: &[Opt] = &[
         Mutability::Immutable
     ),
     num_opt!("ferrum-threads", threads, 0, 1024, Mutability::Immutable),
+    mem_alias_opt!(
+        "hash-max-listpack-entries",
+        "hash-max-ziplist-entries",
+        hash_max_listpack_entries
+    ),
+    mem_alias_opt!(
+        "hash-max-listpack-value",
+        "hash-max-ziplist-value",
+        hash_max_listpack_value
+    ),
+    mem_alias_opt!("set-max-intset-entries", "", set_max_intset_entries),
+    mem_alias_opt!("set-max-listpack-entries", "", set_max_listpack_entries),
+    mem_alias_opt!("set-max-listpack-value", "", set_max_listpack_value),
+    mem_alias_opt!(
+        "zset-max-listpack-entries",
+        "zset-max-ziplist-entries",
+        zset_max_listpack_entries
+    ),
+    mem_alias_opt!(
+        "zset-max-listpack-value",
+        "zset-max-ziplist-value",
+        zset_max_listpack_value
+    ),
+    Opt {
+        name: "list-max-listpack-size",
+        alias: Some("list-max-ziplist-size"),
+        mutability: Mutability::Mutable,
+        get: |v| v.list_max_listpack_size.to_string(),
+        set: |v, a| {
+            let n: i64 = one(a)?
+                .parse()
+                .map_err(|_| "argument couldn't be parsed into an integer".to_string())?;
+            if !(i32::MIN as i64..=i32::MAX as i64).contains(&n) {
+                return Err(format!(
+                    "argument must be between {} and {} inclusive",
+                    i32::MIN,
+                    i32::MAX
+                ));
+            }
+            v.list_max_listpack_size = n;
+            Ok(())
+        },
+    },
+    num_opt!(
+        "list-compress-depth",
+        list_compress_depth,
+        0,
+        i32::MAX as u64,
+        Mutability::Mutable
+    ),
 ];
 
 /// Looks an option up by name or alias, case-insensitively.

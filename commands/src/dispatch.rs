@@ -138,6 +138,7 @@ pub fn execute(
         client,
         ks,
         entry,
+        block: None,
     };
     let reply = handler(&mut ctx, args);
     drop(ctx);

@@ -15,9 +15,14 @@ pub mod spec;
 pub mod state;
 
 mod connection;
+mod hash;
 mod introspection;
 mod keys;
+mod list;
 mod server;
+mod set;
+mod sort;
+mod zset;
 mod string;
 
 pub use client::{Client, ClientInfo};

@@ -350,6 +350,7 @@ fn config_set(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
             }
         }
         *live = next;
+        ctx.server.store.limits.set(live.limits());
         Reply::ok()
     })
 }

@@ -150,6 +150,7 @@ impl std::fmt::Debug for Server {
 impl Server {
     pub fn new(values: Values, file: Option<std::path::PathBuf>, clock: Clock) -> Server {
         let store = Store::new(values.databases, values.shard_bits, clock);
+        store.limits.set(values.limits());
         let start_ms = store.clock.now_ms();
         let port = values.port as u64;
         let run_id: String = {

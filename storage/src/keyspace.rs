@@ -54,6 +54,10 @@ pub struct Shard {
     /// active expiry can sample random keys in O(1).
     expires: IndexMap<Key, i64, DefaultHashBuilder>,
     pub stats: ShardStats,
+    /// Clients blocked on keys of this shard (BLPOP, BZPOPMIN, ...), by
+    /// waiter id, first come first served. Kept under the shard's lock so a
+    /// push and the service of the clients it unblocks are one atomic step.
+    blocked: hashbrown::HashMap<Key, std::collections::VecDeque<u64>, DefaultHashBuilder>,
 }
 
 impl Shard {
@@ -102,6 +106,8 @@ pub struct Store {
     pub clock: Clock,
     /// Where the next active-expiry cycle resumes: a flat (db, shard) index.
     expire_cursor: AtomicUsize,
+    /// Encoding thresholds of the collection types (CONFIG SET updates them).
+    pub limits: crate::limits::Limits,
 }
 
 impl Store {
@@ -121,6 +127,7 @@ impl Store {
             shard_bits,
             clock,
             expire_cursor: AtomicUsize::new(0),
+            limits: crate::limits::Limits::default(),
         }
     }
 
@@ -188,6 +195,7 @@ impl Store {
             guards,
             now: self.clock.now_ms(),
             expired: Vec::new(),
+            ready: Vec::new(),
         }
     }
 
@@ -328,6 +336,10 @@ pub struct Locked<'a> {
     /// Keys deleted by lazy expiry while this view was held, for propagation
     /// and notifications.
     pub expired: Vec<(usize, Key)>,
+    /// Keys written while this view was held that have blocked clients
+    /// waiting on them; the dispatcher serves those clients before it
+    /// releases the locks.
+    pub ready: Vec<(usize, Key)>,
 }
 
 impl<'a> Locked<'a> {
@@ -367,7 +379,57 @@ impl<'a> Locked<'a> {
     /// Looks a key up for writing or inspection, deleting it first if its
     /// deadline has passed. Does not count a hit or a miss.
     pub fn get(&mut self, db: usize, key: &[u8]) -> Option<&mut Entry> {
+        self.note_write(db, key);
         self.lookup(db, key, false)
+    }
+
+    /// Records that `key` may have changed, if clients are blocked on it.
+    /// Costs one emptiness check in the common case of no blocked clients.
+    fn note_write(&mut self, db: usize, key: &[u8]) {
+        let h = self.store.hash(key);
+        let shard = self.shard_mut(db, h);
+        if shard.blocked.is_empty() || !shard.blocked.contains_key(key) {
+            return;
+        }
+        if !self
+            .ready
+            .iter()
+            .any(|(d, k)| *d == db && k.as_bytes() == key)
+        {
+            self.ready.push((db, Key::new(key)));
+        }
+    }
+
+    /// Queues waiter `id` on `key` (at the back: first come, first served).
+    pub fn add_waiter(&mut self, db: usize, key: &[u8], id: u64) {
+        let h = self.store.hash(key);
+        self.shard_mut(db, h)
+            .blocked
+            .entry(Key::new(key))
+            .or_default()
+            .push_back(id);
+    }
+
+    /// Removes waiter `id` from `key`'s queue, if it is there.
+    pub fn remove_waiter(&mut self, db: usize, key: &[u8], id: u64) {
+        let h = self.store.hash(key);
+        let shard = self.shard_mut(db, h);
+        if let Some(q) = shard.blocked.get_mut(key) {
+            q.retain(|&w| w != id);
+            if q.is_empty() {
+                shard.blocked.remove(key);
+            }
+        }
+    }
+
+    /// The waiters queued on `key`, in the order they are to be served.
+    pub fn waiters(&mut self, db: usize, key: &[u8]) -> Vec<u64> {
+        let h = self.store.hash(key);
+        self.shard_mut(db, h)
+            .blocked
+            .get(key)
+            .map(|q| q.iter().copied().collect())
+            .unwrap_or_default()
     }
 
     /// Looks a key up for reading: counts a keyspace hit or miss and updates
@@ -430,6 +492,7 @@ impl<'a> Locked<'a> {
     pub fn set(&mut self, db: usize, key: &[u8], value: Value, keep_ttl: bool) -> Option<Value> {
         // Resolve a stale previous entry first, so it is reported as expired
         // rather than silently overwritten.
+        self.note_write(db, key);
         self.lookup(db, key, false);
         let h = self.store.hash(key);
         let now = self.now;

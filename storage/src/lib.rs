@@ -3,11 +3,17 @@
 
 pub mod clock;
 pub mod glob;
+pub mod hash;
 pub mod key;
 pub mod keyspace;
+pub mod limits;
+pub mod list;
+pub mod set;
 pub mod value;
+pub mod zset;
 
 pub use clock::Clock;
 pub use key::Key;
 pub use keyspace::{Entry, Locked, Slot, Store};
+pub use limits::{LimitValues, Limits};
 pub use value::{StrValue, Value};

@@ -194,6 +194,10 @@ pub fn parse_canonical_i64(b: &[u8]) -> Option<i64> {
 #[derive(Clone, Debug)]
 pub enum Value {
     Str(StrValue),
+    List(Box<crate::list::List>),
+    Hash(Box<crate::hash::Hash>),
+    Set(Box<crate::set::Set>),
+    ZSet(Box<crate::zset::ZSet>),
 }
 
 impl Value {
@@ -201,6 +205,10 @@ impl Value {
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Str(_) => "string",
+            Value::List(_) => "list",
+            Value::Hash(_) => "hash",
+            Value::Set(_) => "set",
+            Value::ZSet(_) => "zset",
         }
     }
 
@@ -208,6 +216,10 @@ impl Value {
     pub fn encoding(&self) -> &'static str {
         match self {
             Value::Str(s) => s.encoding(),
+            Value::List(l) => l.encoding(),
+            Value::Hash(h) => h.encoding(),
+            Value::Set(s) => s.encoding(),
+            Value::ZSet(z) => z.encoding(),
         }
     }
 
@@ -219,12 +231,14 @@ impl Value {
     pub fn as_str(&self) -> Option<&StrValue> {
         match self {
             Value::Str(s) => Some(s),
+            _ => None,
         }
     }
 
     pub fn as_str_mut(&mut self) -> Option<&mut StrValue> {
         match self {
             Value::Str(s) => Some(s),
+            _ => None,
         }
     }
 
@@ -232,6 +246,10 @@ impl Value {
     pub fn heap_size(&self) -> usize {
         match self {
             Value::Str(s) => s.heap_size(),
+            Value::List(l) => std::mem::size_of::<crate::list::List>() + l.heap_size(),
+            Value::Hash(h) => std::mem::size_of::<crate::hash::Hash>() + h.heap_size(),
+            Value::Set(s) => std::mem::size_of::<crate::set::Set>() + s.heap_size(),
+            Value::ZSet(z) => std::mem::size_of::<crate::zset::ZSet>() + z.heap_size(),
         }
     }
 }

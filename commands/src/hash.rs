@@ -1,0 +1,1 @@
+//! Hash commands (the `hash` group).

@@ -1,0 +1,1 @@
+//! List commands (the `list` group).

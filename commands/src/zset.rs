@@ -1,0 +1,1 @@
+//! Sorted set commands (the `sorted_set` group).
