@@ -318,6 +318,11 @@ impl Client {
         *self.info.name.lock() = name;
     }
 
+    /// False inside MULTI/EXEC and scripts, where blocking commands reply at once.
+    pub fn may_block(&self) -> bool {
+        !self.no_block
+    }
+
     /// Switches database, keeping the shared view in step.
     pub fn select(&mut self, db: usize) {
         self.db = db;

@@ -773,6 +773,46 @@ fn client_no_touch(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
 }
 
 command!(
+    CLIENT_UNBLOCK,
+    "Wakes a client parked by a blocking command, as on timeout or with an error.",
+    client_unblock,
+    Locking::None
+);
+
+/// CLIENT UNBLOCK client-id [TIMEOUT | ERROR]
+///
+/// Replies 1 when the client was parked and is now answered, 0 otherwise.
+/// TIMEOUT (the default) answers it as its timeout would; ERROR with an
+/// `UNBLOCKED` error.
+fn client_unblock(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let id = match crate::parse::int(&args[2]) {
+        Ok(id) => id,
+        Err(e) => return e,
+    };
+    let as_error = match args.get(3) {
+        None => false,
+        Some(a) if a.eq_ignore_ascii_case(b"timeout") => false,
+        Some(a) if a.eq_ignore_ascii_case(b"error") => true,
+        Some(_) => {
+            return Reply::error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+        }
+    };
+    let Some(w) = ctx.server.blocking.of_client(id as u64) else {
+        return Reply::Integer(0);
+    };
+    let reply = if as_error {
+        Reply::error("UNBLOCKED client unblocked via CLIENT UNBLOCK")
+    } else {
+        w.request.timeout_reply.clone()
+    };
+    let server = ctx.server;
+    let done = server
+        .blocking
+        .cancel(server, &w, Some(crate::blocking::Wake::Reply(reply)));
+    Reply::Integer(done as i64)
+}
+
+command!(
     CLIENT_HELP,
     "Lists the CLIENT subcommands with a line about each.",
     client_help,
@@ -787,6 +827,8 @@ const CLIENT_HELP_LINES: &[&str] = &[
     "    Reply with this connection's unique id.",
     "INFO",
     "    Reply with the CLIENT LIST line of this connection.",
+    "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+    "    Wake a client parked by a blocking command, answering as its timeout would, or with an error.",
     "KILL <ip:port>",
     "    Close the connection coming from <ip:port>.",
     "KILL <filter> <value> [<filter> <value> ...]",

@@ -8,10 +8,14 @@ use crate::state::Server;
 
 /// Everything a command may use: the server's shared state, the calling
 /// client, and the shards the dispatcher locked for it. No sockets.
-pub struct Ctx<'a> {
+///
+/// Two lifetimes: `'a` for what the caller lends (server, client, registry
+/// entry) and `'s` for the store the locks borrow, so that a blocked client
+/// can be served on a writer's locked view with a client of its own.
+pub struct Ctx<'a, 's> {
     pub server: &'a Server,
     pub client: &'a mut Client,
-    pub ks: Locked<'a>,
+    pub ks: Locked<'s>,
     pub entry: &'a Entry,
     /// Set by a blocking command (BLPOP, BZPOPMIN, ...) that found nothing
     /// to serve: the dispatcher then parks the client instead of replying.
@@ -29,7 +33,7 @@ pub struct BlockRequest {
     pub timeout_reply: resp::Reply,
 }
 
-impl Ctx<'_> {
+impl Ctx<'_, '_> {
     /// Asks the dispatcher to park this client until one of `keys` changes
     /// or `deadline_ms` passes; the handler's own reply is then discarded.
     /// When the command cannot block (inside MULTI or a script), the
@@ -50,7 +54,7 @@ impl Ctx<'_> {
     /// False when a blocking command must behave like its non-blocking form
     /// (inside MULTI/EXEC or a script), as in Redis.
     pub fn may_block(&self) -> bool {
-        !self.client.no_block
+        self.client.may_block()
     }
 
     /// The client's selected database.

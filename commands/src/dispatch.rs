@@ -8,6 +8,7 @@ use resp::Reply;
 use smallvec::SmallVec;
 use storage::Slot;
 
+use crate::blocking::{self, Parked};
 use crate::client::Client;
 use crate::ctx::Ctx;
 use crate::error::{self, NOAUTH};
@@ -71,7 +72,7 @@ pub fn resolve(server: &Server, args: &[Bytes]) -> Result<&'static Entry, Reply>
 }
 
 /// Runs one request for `client` and returns its reply.
-pub fn dispatch(server: &Server, client: &mut Client, args: &[Bytes]) -> Reply {
+pub fn dispatch(server: &Server, client: &mut Client, args: &[Bytes]) -> Outcome {
     debug_assert!(!args.is_empty());
     let entry = match resolve(server, args) {
         Ok(e) => e,
@@ -81,7 +82,7 @@ pub fn dispatch(server: &Server, client: &mut Client, args: &[Bytes]) -> Reply {
                 .total_error_replies
                 .fetch_add(1, Ordering::Relaxed);
             server.stats.count_error(&reply);
-            return reply;
+            return Outcome::Reply(reply);
         }
     };
     if !client.authenticated && !entry.has(flags::NO_AUTH) {
@@ -91,7 +92,7 @@ pub fn dispatch(server: &Server, client: &mut Client, args: &[Bytes]) -> Reply {
             .total_error_replies
             .fetch_add(1, Ordering::Relaxed);
         server.stats.count_error_code("NOAUTH");
-        return error::err(NOAUTH);
+        return Outcome::Reply(error::err(NOAUTH));
     }
     execute(server, client, entry, args)
 }
@@ -103,7 +104,7 @@ pub fn execute(
     client: &mut Client,
     entry: &'static Entry,
     args: &[Bytes],
-) -> Reply {
+) -> Outcome {
     let handler = entry.cmd.handler.expect("resolved entries have handlers");
     let start = Instant::now();
     let db = client.db;
@@ -141,7 +142,14 @@ pub fn execute(
         block: None,
     };
     let reply = handler(&mut ctx, args);
-    drop(ctx);
+    let block = ctx.block.take();
+    let Ctx { mut ks, client, .. } = ctx;
+    let parked = match block {
+        Some(req) if client.may_block() => Some(blocking::park(server, &mut ks, client, entry, args, req)),
+        _ => None,
+    };
+    blocking::serve_ready(server, &mut ks);
+    drop(ks);
     let usec = start.elapsed().as_micros() as u64;
     entry.stats.calls.fetch_add(1, Ordering::Relaxed);
     entry.stats.usec.fetch_add(usec, Ordering::Relaxed);
@@ -158,5 +166,29 @@ pub fn execute(
         .total_commands_processed
         .fetch_add(1, Ordering::Relaxed);
     *client.info.last_cmd.lock() = entry.full_name.as_str();
-    reply
+    match parked {
+        Some(p) => Outcome::Blocked(p),
+        None => Outcome::Reply(reply),
+    }
+}
+
+/// What running a command produced.
+#[derive(Debug)]
+pub enum Outcome {
+    /// The reply to send.
+    Reply(Reply),
+    /// The client is parked by a blocking command; the connection waits on
+    /// it (see `crate::blocking`).
+    Blocked(Parked),
+}
+
+impl Outcome {
+    /// The reply, for callers that never block (their clients have
+    /// `no_block` set, so blocking commands reply at once).
+    pub fn into_reply(self) -> Reply {
+        match self {
+            Outcome::Reply(r) => r,
+            Outcome::Blocked(p) => p.waiter.request.timeout_reply.clone(),
+        }
+    }
 }

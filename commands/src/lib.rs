@@ -3,6 +3,7 @@
 //! family. Handlers take a [`ctx::Ctx`] and the arguments and return a
 //! [`resp::Reply`]; they never see a socket.
 
+pub mod blocking;
 pub mod client;
 pub mod config;
 pub mod ctx;
@@ -27,7 +28,7 @@ mod string;
 
 pub use client::{Client, ClientInfo};
 pub use ctx::Ctx;
-pub use dispatch::dispatch;
+pub use dispatch::{dispatch, Outcome};
 pub use registry::{registry, Registry};
 pub use state::Server;
 

@@ -14,7 +14,7 @@ use crate::meta::{acl, flags, ks, BeginSearch, FindKeys, KeySpec, Spec};
 
 /// A command handler: pure with respect to the network, so MULTI, scripts,
 /// AOF replay and replication can all run it.
-pub type Handler = fn(&mut Ctx<'_>, &[Bytes]) -> Reply;
+pub type Handler = fn(&mut Ctx<'_, '_>, &[Bytes]) -> Reply;
 
 /// Key positions within a request (indexes into the arguments).
 pub type KeyPositions = SmallVec<[usize; 4]>;

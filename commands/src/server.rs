@@ -836,9 +836,9 @@ fn clients_section(server: &Server, out: &mut String) {
         "maxclients" => maxclients,
         "client_recent_max_input_buffer" => max_in,
         "client_recent_max_output_buffer" => max_out,
-        "blocked_clients" => 0,
+        "blocked_clients" => server.blocking.count(),
         "tracking_clients" => 0,
-        "clients_in_timeout_table" => 0,
+        "clients_in_timeout_table" => server.blocking.count(),
         "total_blocking_keys" => 0,
         "total_blocking_keys_on_nokey" => 0,
     );

@@ -135,6 +135,8 @@ pub struct Server {
     pub last_save: AtomicI64,
     /// Reads the allocator's figures; set by the binary.
     pub memory: fn() -> MemoryStats,
+    /// Clients parked by blocking commands.
+    pub blocking: crate::blocking::Blocking,
     /// Bound TCP port (after binding port 0, the real one).
     pub tcp_port: AtomicU64,
 }
@@ -181,6 +183,7 @@ impl Server {
             shutdown: Shutdown::default(),
             last_save: AtomicI64::new(start_ms / 1000),
             memory: MemoryStats::default,
+            blocking: Default::default(),
             tcp_port: AtomicU64::new(port),
         }
     }

@@ -8,7 +8,9 @@ use std::time::Duration;
 use anyhow::Result;
 use bytes::BytesMut;
 use commands::client::{Client, ClientInfo};
+use commands::blocking::{Parked, Wake};
 use commands::state::Server;
+use commands::Outcome;
 use resp::{ParserConfig, Protocol, RequestParser};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -137,7 +139,22 @@ pub async fn handle_connection(
                 Ok(Some(req)) => {
                     // Replies of this batch not yet written (CLIENT LIST `obl`).
                     info.obl.store(out.len(), Ordering::Relaxed);
-                    let reply = commands::dispatch(&server, &mut client, &req.args);
+                    let reply = match commands::dispatch(&server, &mut client, &req.args) {
+                        Outcome::Reply(r) => r,
+                        Outcome::Blocked(parked) => {
+                            // Everything answered so far goes out before the
+                            // client waits.
+                            if !out.is_empty() {
+                                write_out(&server, &info, &mut stream, &mut out).await?;
+                            }
+                            match wait_blocked(&server, &mut client, &mut stream, &mut inbuf, parked)
+                                .await
+                            {
+                                Some(r) => r,
+                                None => return Ok(()),
+                            }
+                        }
+                    };
                     info.tot_cmds.fetch_add(1, Ordering::Relaxed);
                     // CLIENT REPLY: OFF drops every reply; SKIP sends none of
                     // its own (it set `skip_next_reply`) and drops the next
@@ -218,4 +235,66 @@ fn raw_fd(s: &TcpStream) -> i64 {
 #[cfg(not(unix))]
 fn raw_fd(_s: &TcpStream) -> i64 {
     -1
+}
+
+/// Waits for a parked client's answer: served by a writer, woken to retry,
+/// timed out, unblocked, killed, or disconnected. Input that arrives
+/// meanwhile is kept for after the answer, as Redis does. Returns None when
+/// the connection is gone.
+async fn wait_blocked(
+    server: &Arc<Server>,
+    client: &mut Client,
+    stream: &mut TcpStream,
+    inbuf: &mut BytesMut,
+    mut parked: Parked,
+) -> Option<resp::Reply> {
+    loop {
+        let sleep = async {
+            match parked.waiter.request.deadline_ms {
+                Some(d) => {
+                    let left = d - storage::clock::system_now_ms();
+                    tokio::time::sleep(Duration::from_millis(left.max(0) as u64)).await
+                }
+                None => std::future::pending().await,
+            }
+        };
+        if inbuf.capacity() - inbuf.len() < 4096 {
+            inbuf.reserve(16 * 1024);
+        }
+        tokio::select! {
+            wake = &mut parked.rx => {
+                server.blocking.forget(&parked.waiter);
+                match wake {
+                    Ok(Wake::Reply(r)) => return Some(r),
+                    Ok(Wake::Retry) | Err(_) => {
+                        // Off every queue, then run the command again from
+                        // the start; it may serve, or park anew.
+                        server.blocking.cancel(server, &parked.waiter, None);
+                        let args = parked.waiter.args.clone();
+                        match commands::dispatch(server, client, &args) {
+                            Outcome::Reply(r) => return Some(r),
+                            Outcome::Blocked(p) => parked = p,
+                        }
+                    }
+                }
+            }
+            _ = sleep => {
+                let reply = parked.waiter.request.timeout_reply.clone();
+                // Whichever answer wins arrives through the channel.
+                server.blocking.cancel(server, &parked.waiter, Some(Wake::Reply(reply)));
+            }
+            _ = client.info.kill_notify.notified() => {
+                server.blocking.cancel(server, &parked.waiter, None);
+                server.blocking.forget(&parked.waiter);
+                return None;
+            }
+            r = stream.read_buf(inbuf) => {
+                if !matches!(r, Ok(n) if n > 0) {
+                    server.blocking.cancel(server, &parked.waiter, None);
+                    server.blocking.forget(&parked.waiter);
+                    return None;
+                }
+            }
+        }
+    }
 }
