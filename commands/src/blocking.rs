@@ -229,6 +229,10 @@ fn serve_one(server: &Server, ks: &mut Locked<'_>, w: &Arc<Waiter>) -> Served {
     let mut client = Client::new(w.info.clone(), true);
     client.db = w.db;
     client.protocol = w.protocol;
+    // A handler that finds nothing to serve changes nothing, but its
+    // lookups mark the keys it looked at as ready again; those marks are
+    // dropped so that serving does not spin on its own reads.
+    let ready_before = ks.ready.len();
     let placeholder = ks.store().lock_none();
     let view = std::mem::replace(ks, placeholder);
     let mut ctx = Ctx {
@@ -240,11 +244,13 @@ fn serve_one(server: &Server, ks: &mut Locked<'_>, w: &Arc<Waiter>) -> Served {
     };
     let reply = handler(&mut ctx, &w.args);
     let still = ctx.block.is_some();
+    crate::observers::after_command(server, &mut ctx.ks);
     // The real view goes back to the caller, with any keys the served
     // command made ready (the caller's loop picks them up).
     let Ctx { ks: view, .. } = ctx;
     drop(std::mem::replace(ks, view));
     if still {
+        ks.ready.truncate(ready_before);
         w.unclaim(tx);
         return Served::StillWaiting;
     }

@@ -145,9 +145,15 @@ pub fn execute(
     let block = ctx.block.take();
     let Ctx { mut ks, client, .. } = ctx;
     let parked = match block {
-        Some(req) if client.may_block() => Some(blocking::park(server, &mut ks, client, entry, args, req)),
+        Some(req) if client.may_block() => {
+            // A command that parks found nothing and changed nothing: its
+            // lookups must not wake other waiters.
+            ks.ready.clear();
+            Some(blocking::park(server, &mut ks, client, entry, args, req))
+        }
         _ => None,
     };
+    crate::observers::after_command(server, &mut ks);
     blocking::serve_ready(server, &mut ks);
     drop(ks);
     let usec = start.elapsed().as_micros() as u64;

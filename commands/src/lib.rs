@@ -10,6 +10,8 @@ pub mod ctx;
 pub mod dispatch;
 pub mod error;
 pub mod meta;
+pub mod notify;
+mod observers;
 pub mod parse;
 pub mod registry;
 pub mod spec;

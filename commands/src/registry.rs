@@ -269,7 +269,11 @@ pub fn key_positions(
                     continue;
                 };
                 let f = first + first_key as i64;
-                (f, f + n.saturating_mul(step as i64) - 1, step as i64)
+                (
+                    f,
+                    f.saturating_add(n.saturating_mul(step as i64)).saturating_sub(1),
+                    step as i64,
+                )
             }
             FindKeys::Unknown => continue,
         };

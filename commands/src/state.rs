@@ -135,6 +135,11 @@ pub struct Server {
     pub last_save: AtomicI64,
     /// Reads the allocator's figures; set by the binary.
     pub memory: fn() -> MemoryStats,
+    /// How many clients observe key modifications (WATCH, CLIENT TRACKING);
+    /// while zero, commands record nothing for them.
+    pub observers: AtomicU64,
+    /// The enabled keyspace event classes (`notify-keyspace-events`).
+    pub notify_flags: std::sync::atomic::AtomicU32,
     /// Clients parked by blocking commands.
     pub blocking: crate::blocking::Blocking,
     /// Bound TCP port (after binding port 0, the real one).
@@ -184,8 +189,22 @@ impl Server {
             last_save: AtomicI64::new(start_ms / 1000),
             memory: MemoryStats::default,
             blocking: Default::default(),
+            observers: AtomicU64::new(0),
+            notify_flags: std::sync::atomic::AtomicU32::new(0),
             tcp_port: AtomicU64::new(port),
         }
+    }
+
+    /// True while any client watches keys or tracks them.
+    #[inline]
+    pub fn observers_active(&self) -> bool {
+        self.observers.load(Ordering::Relaxed) > 0
+    }
+
+    /// The enabled keyspace event classes.
+    #[inline]
+    pub fn notify_flags(&self) -> u32 {
+        self.notify_flags.load(Ordering::Relaxed)
     }
 
     /// A fresh client id (monotonic, never reused).

@@ -951,7 +951,7 @@ mod tests {
 
         fn run_args(&mut self, args: &[&[u8]]) -> Reply {
             let args: Vec<Bytes> = args.iter().map(|a| Bytes::copy_from_slice(a)).collect();
-            crate::dispatch(&self.server, &mut self.client, &args)
+            crate::dispatch(&self.server, &mut self.client, &args).into_reply()
         }
 
         fn run(&mut self, cmd: &str) -> Reply {

@@ -196,6 +196,8 @@ impl Store {
             now: self.clock.now_ms(),
             expired: Vec::new(),
             ready: Vec::new(),
+            touched: Vec::new(),
+            events: Vec::new(),
         }
     }
 
@@ -340,6 +342,21 @@ pub struct Locked<'a> {
     /// waiting on them; the dispatcher serves those clients before it
     /// releases the locks.
     pub ready: Vec<(usize, Key)>,
+    /// Keys a command reported as modified (Redis's signalModifiedKey), for
+    /// WATCH and client-side caching; filled only while someone observes.
+    pub touched: Vec<(usize, Key)>,
+    /// Keyspace events a command raised (Redis's notifyKeyspaceEvent), for
+    /// keyspace notifications; filled only for enabled event classes.
+    pub events: Vec<KeyEvent>,
+}
+
+/// One keyspace event: its class bit, its name (`set`, `lpush`, ...), and key.
+#[derive(Debug, Clone)]
+pub struct KeyEvent {
+    pub class: u32,
+    pub event: &'static str,
+    pub db: usize,
+    pub key: Key,
 }
 
 impl<'a> Locked<'a> {
@@ -808,5 +825,51 @@ mod tests {
         // One 48-byte allocation per key (a jemalloc size class): key inline
         // (24), value (16), access time and flags.
         assert_eq!(std::mem::size_of::<Entry>(), 48);
+    }
+}
+
+impl Locked<'_> {
+    /// Shared references to several entries at once, for commands that read
+    /// many keys together (SINTER, SUNION, SDIFF, ...). Each key is first
+    /// looked up as [`Locked::get_read`] does (expiry, hit or miss, access
+    /// time), once per occurrence, as Redis looks each argument up.
+    pub fn read_entries<'s>(&'s mut self, db: usize, keys: &[&[u8]]) -> Vec<Option<&'s Entry>> {
+        for k in keys {
+            self.lookup(db, k, true);
+        }
+        let this: &'s Self = self;
+        keys.iter()
+            .map(|k| {
+                let h = this.store.hash(k);
+                let sh = this.store.shard_of_hash(h);
+                let i = this
+                    .guard_index(db as u32, sh)
+                    .unwrap_or_else(|| panic!("shard {sh} of db {db} accessed without its lock"));
+                this.guards[i]
+                    .2
+                    .table
+                    .find(table_hash(h), |e| e.key.as_bytes() == *k)
+                    .map(|e| &**e)
+            })
+            .collect()
+    }
+}
+
+impl Locked<'_> {
+    /// Whether `key` is in `db`'s table, without side effects: None when it
+    /// is absent, `Some(true)` when present but past its deadline (stale, not
+    /// yet deleted), `Some(false)` when live. WATCH needs this distinction
+    /// (Redis's keyIsExpired): a key stale when watched, then deleted by
+    /// expiry, is no change; one that goes stale after WATCH is. The shard
+    /// must be held.
+    pub fn key_state(&self, db: usize, key: &[u8]) -> Option<bool> {
+        let h = self.store.hash(key);
+        let sh = self.store.shard_of_hash(h);
+        let i = self
+            .guard_index(db as u32, sh)
+            .unwrap_or_else(|| panic!("shard {sh} of db {db} accessed without its lock"));
+        let shard = &self.guards[i].2;
+        let e = shard.table.find(table_hash(h), |e| e.key.as_bytes() == key)?;
+        Some(e.has_expire && shard.expires.get(key).is_some_and(|&when| self.now > when))
     }
 }

@@ -14,6 +14,6 @@ pub mod zset;
 
 pub use clock::Clock;
 pub use key::Key;
-pub use keyspace::{Entry, Locked, Slot, Store};
+pub use keyspace::{Entry, KeyEvent, Locked, Slot, Store};
 pub use limits::{LimitValues, Limits};
 pub use value::{StrValue, Value};

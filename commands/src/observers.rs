@@ -1,0 +1,34 @@
+//! What happens after a command, while it still holds its locks: expired
+//! keys become events, and modified keys and events reach whoever observes
+//! them (WATCH, client-side caching, keyspace notifications).
+
+use storage::{KeyEvent, Locked};
+
+use crate::notify::class;
+use crate::state::Server;
+
+/// Processes the records a command left in its locked view.
+pub(crate) fn after_command(server: &Server, ks: &mut Locked<'_>) {
+    if !ks.expired.is_empty() {
+        let expired = std::mem::take(&mut ks.expired);
+        let observe = server.observers_active();
+        let notify = server.notify_flags() & class::EXPIRED != 0;
+        for (db, key) in expired {
+            if observe {
+                ks.touched.push((db, key.clone()));
+            }
+            if notify {
+                ks.events.push(KeyEvent {
+                    class: class::EXPIRED,
+                    event: "expired",
+                    db,
+                    key,
+                });
+            }
+        }
+    }
+    // Observers (WATCH, tracking, notifications) take their records here as
+    // they are added; whatever is left is dropped so it cannot pile up.
+    ks.touched.clear();
+    ks.events.clear();
+}
