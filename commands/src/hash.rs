@@ -439,25 +439,6 @@ command!(
     hscan
 );
 
-/// A cursor as Redis's parseScanCursorOrReply reads it (`strtoul`): no
-/// leading space, an optional sign (a negative number wraps), digits only,
-/// no overflow.
-fn scan_cursor(arg: &[u8]) -> Option<u64> {
-    let (neg, digits) = match arg.first() {
-        None => return Some(0),
-        Some(b'-') => (true, &arg[1..]),
-        Some(b'+') => (false, &arg[1..]),
-        Some(_) => (false, arg),
-    };
-    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    let mut v: u64 = 0;
-    for &d in digits {
-        v = v.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
-    }
-    Some(if neg { v.wrapping_neg() } else { v })
-}
 
 /// HSCAN key cursor [MATCH pattern] [COUNT count]
 ///
@@ -466,7 +447,7 @@ fn scan_cursor(arg: &[u8]) -> Option<u64> {
 /// `Hash::scan`). MATCH filters fields after they are visited. NOVALUES is
 /// Redis 7.4 and, as in 7.2, a syntax error.
 fn hscan(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
-    let Some(cursor) = scan_cursor(&args[2]) else {
+    let Some(cursor) = parse::scan_cursor(&args[2]) else {
         return err("ERR invalid cursor");
     };
     let Some(h) = tri!(read_hash(ctx, &args[1])) else {
@@ -502,19 +483,4 @@ fn hscan(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         Reply::bulk_copy(buf.format(next).as_bytes()),
         Reply::Array(items),
     ])
-}
-
-#[cfg(test)]
-mod tests {
-    use super::scan_cursor;
-
-    #[test]
-    fn cursors_parse_like_strtoul() {
-        assert_eq!(scan_cursor(b"0"), Some(0));
-        assert_eq!(scan_cursor(b"123"), Some(123));
-        assert_eq!(scan_cursor(b"-1"), Some(u64::MAX));
-        assert_eq!(scan_cursor(b"x"), None);
-        assert_eq!(scan_cursor(b" 1"), None);
-        assert_eq!(scan_cursor(b"18446744073709551616"), None);
-    }
 }

@@ -404,25 +404,6 @@ command!(
     Locking::Db
 );
 
-/// A cursor as Redis reads it with `strtoul`: an optional sign, then digits;
-/// a negative number wraps around, an empty argument is 0, and leading space
-/// or an overflow is refused.
-fn scan_cursor(arg: &[u8]) -> Option<u64> {
-    let (neg, digits) = match arg.first() {
-        None => return Some(0),
-        Some(b'-') => (true, &arg[1..]),
-        Some(b'+') => (false, &arg[1..]),
-        Some(_) => (false, arg),
-    };
-    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    let mut v: u64 = 0;
-    for &d in digits {
-        v = v.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
-    }
-    Some(if neg { v.wrapping_neg() } else { v })
-}
 
 /// SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]
 ///
@@ -432,7 +413,7 @@ fn scan_cursor(arg: &[u8]) -> Option<u64> {
 /// MATCH and TYPE filter them, so a batch may come back empty while the
 /// cursor is not yet 0.
 fn scan(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
-    let Some(cursor) = scan_cursor(&args[1]) else {
+    let Some(cursor) = parse::scan_cursor(&args[1]) else {
         return err(INVALID_CURSOR);
     };
     let mut count: i64 = 10;

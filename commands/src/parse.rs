@@ -16,13 +16,25 @@ pub fn int_or(arg: &[u8], e: &'static str) -> CmdResult<i64> {
     parse_canonical_i64(arg).ok_or_else(|| Reply::error(e))
 }
 
-/// An unsigned integer as Redis reads SCAN cursors (`strtoull` on the whole
-/// argument, no sign, no spaces).
-pub fn u64_arg(arg: &[u8]) -> Option<u64> {
-    if arg.is_empty() || !arg.iter().all(u8::is_ascii_digit) {
+/// A SCAN-family cursor as Redis reads it with `strtoul`: an optional sign,
+/// then digits; a negative number wraps around, an empty argument is 0, and
+/// a leading space, other characters or an overflow are refused (the caller
+/// replies `ERR invalid cursor`).
+pub fn scan_cursor(arg: &[u8]) -> Option<u64> {
+    let (neg, digits) = match arg.first() {
+        None => return Some(0),
+        Some(b'-') => (true, &arg[1..]),
+        Some(b'+') => (false, &arg[1..]),
+        Some(_) => (false, arg),
+    };
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    std::str::from_utf8(arg).ok()?.parse().ok()
+    let mut v: u64 = 0;
+    for &d in digits {
+        v = v.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
+    }
+    Some(if neg { v.wrapping_neg() } else { v })
 }
 
 /// A double as Redis's `getDoubleFromObject` reads it: the whole argument must
@@ -73,9 +85,12 @@ mod tests {
 
     #[test]
     fn cursors() {
-        assert_eq!(u64_arg(b"0"), Some(0));
-        assert_eq!(u64_arg(b"18446744073709551615"), Some(u64::MAX));
-        assert_eq!(u64_arg(b"18446744073709551616"), None);
-        assert_eq!(u64_arg(b"-1"), None);
+        assert_eq!(scan_cursor(b"0"), Some(0));
+        assert_eq!(scan_cursor(b""), Some(0));
+        assert_eq!(scan_cursor(b"+5"), Some(5));
+        assert_eq!(scan_cursor(b"18446744073709551615"), Some(u64::MAX));
+        assert_eq!(scan_cursor(b"18446744073709551616"), None);
+        assert_eq!(scan_cursor(b"-1"), Some(u64::MAX));
+        assert_eq!(scan_cursor(b" 1"), None);
     }
 }

@@ -618,24 +618,6 @@ command!(
     sscan
 );
 
-/// A cursor as Redis's `strtoul` reads it: optional sign, digits only,
-/// no overflow; an empty cursor is 0.
-fn scan_cursor(arg: &[u8]) -> Option<u64> {
-    let (neg, digits) = match arg.first() {
-        None => return Some(0),
-        Some(b'-') => (true, &arg[1..]),
-        Some(b'+') => (false, &arg[1..]),
-        Some(_) => (false, arg),
-    };
-    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    let mut v: u64 = 0;
-    for &d in digits {
-        v = v.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
-    }
-    Some(if neg { v.wrapping_neg() } else { v })
-}
 
 /// SSCAN key cursor [MATCH pattern] [COUNT count]
 ///
@@ -645,7 +627,7 @@ fn scan_cursor(arg: &[u8]) -> Option<u64> {
 /// member hash (see `Set::scan`), COUNT bounding the members visited before
 /// MATCH filters them.
 fn sscan(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
-    let Some(cursor) = scan_cursor(&args[2]) else {
+    let Some(cursor) = parse::scan_cursor(&args[2]) else {
         return err("ERR invalid cursor");
     };
     let Some(s) = tri!(read_set(ctx, &args[1])) else {
