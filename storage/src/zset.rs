@@ -213,6 +213,8 @@ impl Packed {
     }
 
     fn insert(&mut self, member: &[u8], score: f64) {
+        // Redis's listpack stores -0 as 0 (its skiplist keeps the sign).
+        let score = if score == 0.0 { 0.0 } else { score };
         let mut o = 0;
         while o < self.buf.len() {
             let (m, s, next) = self.entry(o);
@@ -432,7 +434,9 @@ impl SkipList {
         self.len += 1;
         let h = self.hasher.hash_one(member);
         let (map, nodes, hasher) = (&mut self.map, &self.nodes, &self.hasher);
-        map.insert_unique(h, id, |&i| hasher.hash_one(nodes[i as usize].member.as_bytes()));
+        map.insert_unique(h, id, |&i| {
+            hasher.hash_one(nodes[i as usize].member.as_bytes())
+        });
     }
 
     /// Unlinks node `x` given its predecessors (the hash table is untouched).
@@ -648,6 +652,7 @@ impl ZSet {
                 let mut sorted = items;
                 sorted.sort_by(|a, b| entry_cmp(a.1, a.0, b.1, b.0));
                 for (m, s) in sorted {
+                    let s = if s == 0.0 { 0.0 } else { s };
                     put_varint(&mut p.buf, m.len());
                     p.buf.extend_from_slice(m);
                     p.buf.extend_from_slice(&s.to_le_bytes());
@@ -699,7 +704,7 @@ impl ZSet {
         }
     }
 
-    fn to_skiplist(&mut self) {
+    fn convert_to_skiplist(&mut self) {
         if let Repr::Packed(p) = &self.repr {
             let mut sl = SkipList::new();
             let mut o = 0;
@@ -728,7 +733,7 @@ impl ZSet {
                 p.insert(member, score);
                 return None;
             }
-            self.to_skiplist();
+            self.convert_to_skiplist();
         }
         let Repr::Skip(sl) = &mut self.repr else {
             unreachable!("converted above")
@@ -997,7 +1002,10 @@ mod tests {
         assert_eq!(ZSet::with_hint(1, 11, &l).encoding(), "skiplist");
         let z = ZSet::from_members([(&b"b"[..], 2.0), (&b"a"[..], 2.0)], &l);
         assert_eq!(z.encoding(), "listpack");
-        assert_eq!(contents(&z), vec![(b"a".to_vec(), 2.0), (b"b".to_vec(), 2.0)]);
+        assert_eq!(
+            contents(&z),
+            vec![(b"a".to_vec(), 2.0), (b"b".to_vec(), 2.0)]
+        );
         let z = ZSet::from_members([(&b"b"[..], 2.0), (&b"a"[..], 2.0), (&b"c"[..], 0.0)], &l);
         assert_eq!(z.encoding(), "skiplist");
         assert_eq!(z.rank(b"c"), Some((0, 0.0)));
