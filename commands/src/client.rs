@@ -281,6 +281,14 @@ pub struct Client {
     pub no_touch: bool,
     /// Blocking commands reply at once instead of blocking (MULTI, scripts).
     pub no_block: bool,
+    /// Between MULTI and EXEC/DISCARD: the queued commands (see `crate::multi`).
+    pub multi: Option<crate::multi::MultiState>,
+    /// The keys this client WATCHes and their shared dirty flag, if any.
+    pub watcher: Option<Arc<crate::multi::Watcher>>,
+    /// Set by SUBSCRIBE and friends, whose confirmations went through the
+    /// connection's push queue: the connection sends no reply of its own
+    /// for the command (and clears the flag).
+    pub pushed_reply: bool,
 }
 
 impl Client {
@@ -295,6 +303,9 @@ impl Client {
             reply_off: false,
             skip_next_reply: false,
             no_block: false,
+            multi: None,
+            watcher: None,
+            pushed_reply: false,
             reply_skip: false,
             no_evict: false,
             no_touch: false,

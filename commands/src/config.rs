@@ -39,6 +39,11 @@ pub struct Values {
     pub zset_max_listpack_value: usize,
     pub list_max_listpack_size: i64,
     pub list_compress_depth: usize,
+    /// `notify-keyspace-events` as class bits (see `crate::notify::class`).
+    pub notify_keyspace_events: u32,
+    /// `client-output-buffer-limit`: (hard, soft, soft seconds) for the
+    /// normal, replica and pubsub classes.
+    pub client_output_buffer_limit: [crate::pubsub::BufferLimit; 3],
 }
 
 impl Values {
@@ -94,6 +99,12 @@ impl Default for Values {
             zset_max_listpack_value: 64,
             list_max_listpack_size: -2,
             list_compress_depth: 0,
+            notify_keyspace_events: 0,
+            client_output_buffer_limit: [
+                (0, 0, 0),
+                (256 << 20, 64 << 20, 60),
+                (32 << 20, 8 << 20, 60),
+            ],
         }
     }
 }
@@ -478,6 +489,32 @@ pub static OPTIONS: &[Opt] = &[
         i32::MAX as u64,
         Mutability::Mutable
     ),
+    Opt {
+        // Letters of the keyspace event classes to publish; CONFIG GET
+        // shows them normalised, as Redis does.
+        name: "notify-keyspace-events",
+        alias: None,
+        mutability: Mutability::Mutable,
+        get: |v| crate::pubsub::notify_flags_string(v.notify_keyspace_events),
+        set: |v, a| {
+            v.notify_keyspace_events = crate::pubsub::parse_notify_flags(&a.join(""))
+                .ok_or("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")?;
+            Ok(())
+        },
+    },
+    Opt {
+        // `<class> <hard> <soft> <soft seconds>` groups; only the classes
+        // named change.
+        name: "client-output-buffer-limit",
+        alias: None,
+        mutability: Mutability::Mutable,
+        get: |v| crate::pubsub::buffer_limits_string(&v.client_output_buffer_limit),
+        set: |v, a| {
+            v.client_output_buffer_limit =
+                crate::pubsub::parse_buffer_limits(v.client_output_buffer_limit, &a.join(" "))?;
+            Ok(())
+        },
+    },
 ];
 
 /// Looks an option up by name or alias, case-insensitively.

@@ -46,7 +46,16 @@ command!(
 );
 
 /// PING [message]
-fn ping(_ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+///
+/// A RESP2 connection in the subscribed context gets Redis's array form,
+/// `pong` and the message (empty without one), which reads like a message.
+fn ping(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    if args.len() <= 2 && crate::pubsub::in_subscribed_context(ctx.client) {
+        return Reply::Array(vec![
+            Reply::bulk(Bytes::from_static(b"pong")),
+            Reply::Bulk(args.get(1).cloned().unwrap_or_default()),
+        ]);
+    }
     match args.len() {
         1 => Reply::simple("PONG"),
         2 => Reply::Bulk(args[1].clone()),
@@ -132,13 +141,16 @@ fn reset(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
 pub(crate) fn clear_connection_state(server: &Server, client: &mut Client) {
     // 1. Leave MONITOR mode (with MONITOR).
     // 2. Turn client-side caching off (with CLIENT TRACKING).
+    crate::tracking::disable(server, client.id);
     // 3. Database 0 and RESP2.
     client.select(0);
     client.set_protocol(Protocol::Resp2);
     // 4. Back to the default user: authenticated only when it needs no password.
     client.authenticated = server.config.read(|v| v.requirepass.is_none());
-    // 5. Discard MULTI and forget WATCHed keys (with transactions).
+    // 5. Discard MULTI and forget WATCHed keys.
+    crate::multi::discard(server, client);
     // 6. Unsubscribe from channels, shard channels and patterns (with pub/sub).
+    crate::pubsub::reset_client(server, client);
     // 7. No name. LIB-NAME and LIB-VER stay: they describe the library on the
     //    other end, which RESET does not change.
     client.set_name(None);

@@ -82,7 +82,7 @@ pub fn dispatch(server: &Server, client: &mut Client, args: &[Bytes]) -> Outcome
                 .total_error_replies
                 .fetch_add(1, Ordering::Relaxed);
             server.stats.count_error(&reply);
-            return Outcome::Reply(reply);
+            return Outcome::Reply(crate::multi::rejected(server, client, args, reply));
         }
     };
     if !client.authenticated && !entry.has(flags::NO_AUTH) {
@@ -92,9 +92,125 @@ pub fn dispatch(server: &Server, client: &mut Client, args: &[Bytes]) -> Outcome
             .total_error_replies
             .fetch_add(1, Ordering::Relaxed);
         server.stats.count_error_code("NOAUTH");
-        return Outcome::Reply(error::err(NOAUTH));
+        return Outcome::Reply(crate::multi::rejected(
+            server,
+            client,
+            args,
+            error::err(NOAUTH),
+        ));
+    }
+    // Inside MULTI, commands are queued (or refused) instead of run.
+    if client.multi.is_some() {
+        if let Some(reply) = crate::multi::queue(server, client, entry, args) {
+            return Outcome::Reply(reply);
+        }
+    }
+    if let Some(reply) = crate::pubsub::deny_in_subscribed_context(client, entry) {
+        entry.stats.rejected_calls.fetch_add(1, Ordering::Relaxed);
+        server
+            .stats
+            .total_error_replies
+            .fetch_add(1, Ordering::Relaxed);
+        server.stats.count_error(&reply);
+        return Outcome::Reply(reply);
     }
     execute(server, client, entry, args)
+}
+
+/// What a command must hold before its handler runs, from its [`Locking`].
+#[derive(Debug)]
+pub(crate) enum Need {
+    /// These shards (possibly in several databases).
+    Slots(SmallVec<[Slot; 4]>),
+    /// Every shard of one database.
+    Db(usize),
+    /// Every shard of every database.
+    All,
+    /// No shard.
+    Nothing,
+}
+
+/// Works out what `entry` run with `args` in database `db` needs locked.
+pub(crate) fn need(server: &Server, db: usize, entry: &Entry, args: &[Bytes]) -> Need {
+    match entry.cmd.locking {
+        Locking::Keys => Need::Slots(
+            entry
+                .key_positions(args)
+                .iter()
+                .map(|&i| server.store.slot(db, &args[i]))
+                .collect(),
+        ),
+        Locking::Db => Need::Db(db),
+        Locking::AllDbs => Need::All,
+        Locking::None => Need::Nothing,
+        Locking::Custom(f) => {
+            // A custom locker parses a database index from the arguments but
+            // cannot know how many databases exist: a pair naming one that
+            // does not is dropped here, and the handler replies with the
+            // range error before it touches any key.
+            let dbs = server.store.databases();
+            Need::Slots(
+                f(args, db)
+                    .into_iter()
+                    .filter(|&(d, _)| d < dbs)
+                    .map(|(d, i)| server.store.slot(d, &args[i]))
+                    .collect(),
+            )
+        }
+    }
+}
+
+/// Takes the locks `need` names, in the global ascending order.
+pub(crate) fn lock(server: &Server, need: Need) -> storage::Locked<'_> {
+    match need {
+        Need::Slots(slots) => server.store.lock(slots),
+        Need::Db(db) => server.store.lock_dbs(&[db]),
+        Need::All => server.store.lock_all(),
+        Need::Nothing => server.store.lock_none(),
+    }
+}
+
+/// Runs `entry`'s handler on a view the caller already holds, without taking
+/// any lock: the single-command path and EXEC (which runs every queued
+/// command on one view) share it. Returns the reply, the handler's block
+/// request if it asked to block, and the view.
+pub(crate) fn run_on<'s>(
+    server: &Server,
+    client: &mut Client,
+    entry: &'static Entry,
+    args: &[Bytes],
+    ks: storage::Locked<'s>,
+) -> (Reply, Option<crate::ctx::BlockRequest>, storage::Locked<'s>) {
+    let handler = entry.cmd.handler.expect("resolved entries have handlers");
+    let mut ctx = Ctx {
+        server,
+        client,
+        ks,
+        entry,
+        block: None,
+    };
+    let reply = handler(&mut ctx, args);
+    let block = ctx.block.take();
+    (reply, block, ctx.ks)
+}
+
+/// Keeps the statistics of one command run (calls, time, errors).
+pub(crate) fn count(server: &Server, entry: &Entry, start: Instant, reply: &Reply) {
+    let usec = start.elapsed().as_micros() as u64;
+    entry.stats.calls.fetch_add(1, Ordering::Relaxed);
+    entry.stats.usec.fetch_add(usec, Ordering::Relaxed);
+    if reply.is_error() {
+        entry.stats.failed_calls.fetch_add(1, Ordering::Relaxed);
+        server
+            .stats
+            .total_error_replies
+            .fetch_add(1, Ordering::Relaxed);
+        server.stats.count_error(reply);
+    }
+    server
+        .stats
+        .total_commands_processed
+        .fetch_add(1, Ordering::Relaxed);
 }
 
 /// Locks what `entry` needs, runs its handler, and keeps the statistics.
@@ -105,72 +221,20 @@ pub fn execute(
     entry: &'static Entry,
     args: &[Bytes],
 ) -> Outcome {
-    let handler = entry.cmd.handler.expect("resolved entries have handlers");
     let start = Instant::now();
-    let db = client.db;
-    let ks = match entry.cmd.locking {
-        Locking::Keys => {
-            let positions = entry.key_positions(args);
-            let slots: SmallVec<[Slot; 4]> = positions
-                .iter()
-                .map(|&i| server.store.slot(db, &args[i]))
-                .collect();
-            server.store.lock(slots)
-        }
-        Locking::Db => server.store.lock_dbs(&[db]),
-        Locking::AllDbs => server.store.lock_all(),
-        Locking::None => server.store.lock_none(),
-        Locking::Custom(f) => {
-            // A custom locker parses a database index from the arguments but
-            // cannot know how many databases exist: a pair naming one that
-            // does not is dropped here, and the handler replies with the
-            // range error before it touches any key.
-            let dbs = server.store.databases();
-            let slots: SmallVec<[Slot; 4]> = f(args, db)
-                .into_iter()
-                .filter(|&(d, _)| d < dbs)
-                .map(|(d, i)| server.store.slot(d, &args[i]))
-                .collect();
-            server.store.lock(slots)
-        }
-    };
-    let mut ctx = Ctx {
-        server,
-        client,
-        ks,
-        entry,
-        block: None,
-    };
-    let reply = handler(&mut ctx, args);
-    let block = ctx.block.take();
-    let Ctx { mut ks, client, .. } = ctx;
+    let ks = lock(server, need(server, client.db, entry, args));
+    let (reply, block, mut ks) = run_on(server, client, entry, args, ks);
     let parked = match block {
         Some(req) if client.may_block() => {
-            // A command that parks found nothing and changed nothing: its
-            // lookups must not wake other waiters.
-            ks.ready.clear();
             Some(blocking::park(server, &mut ks, client, entry, args, req))
         }
         _ => None,
     };
+    crate::tracking::after_handler(server, client, entry, args);
     crate::observers::after_command(server, &mut ks);
     blocking::serve_ready(server, &mut ks);
     drop(ks);
-    let usec = start.elapsed().as_micros() as u64;
-    entry.stats.calls.fetch_add(1, Ordering::Relaxed);
-    entry.stats.usec.fetch_add(usec, Ordering::Relaxed);
-    if reply.is_error() {
-        entry.stats.failed_calls.fetch_add(1, Ordering::Relaxed);
-        server
-            .stats
-            .total_error_replies
-            .fetch_add(1, Ordering::Relaxed);
-        server.stats.count_error(&reply);
-    }
-    server
-        .stats
-        .total_commands_processed
-        .fetch_add(1, Ordering::Relaxed);
+    count(server, entry, start, &reply);
     *client.info.last_cmd.lock() = entry.full_name.as_str();
     match parked {
         Some(p) => Outcome::Blocked(p),

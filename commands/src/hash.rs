@@ -15,6 +15,7 @@ use storage::{Locked, Value};
 use crate::command;
 use crate::ctx::Ctx;
 use crate::error::{self, err, CmdResult, NOT_FLOAT, OVERFLOW, SYNTAX, WRONGTYPE};
+use crate::notify::class;
 use crate::parse;
 use crate::string::longdouble::LongDouble;
 
@@ -58,11 +59,20 @@ fn write_hash<'a>(
 
 /// The hash at `key` for writing, created empty when missing (Redis's
 /// hashTypeLookupWriteOrCreate). Callers make sure it does not stay empty.
-fn write_or_create<'a>(ks: &'a mut Locked<'_>, db: usize, key: &[u8]) -> CmdResult<&'a mut Hash> {
-    if write_hash(ks, db, key)?.is_none() {
+/// The flag says whether the key was created (callers raise `new`).
+fn write_or_create<'a>(
+    ks: &'a mut Locked<'_>,
+    db: usize,
+    key: &[u8],
+) -> CmdResult<(&'a mut Hash, bool)> {
+    let created = write_hash(ks, db, key)?.is_none();
+    if created {
         ks.set(db, key, Value::Hash(Box::new(Hash::new())), false);
     }
-    Ok(write_hash(ks, db, key)?.expect("hash just created"))
+    Ok((
+        write_hash(ks, db, key)?.expect("hash just created"),
+        created,
+    ))
 }
 
 fn is_resp3(ctx: &Ctx) -> bool {
@@ -112,7 +122,7 @@ fn hset_generic(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult<i64> {
     }
     let db = ctx.db();
     let limits = ctx.server.store.limits.get();
-    let h = write_or_create(&mut ctx.ks, db, &args[1])?;
+    let (h, new_key) = write_or_create(&mut ctx.ks, db, &args[1])?;
     let pairs: Vec<&[u8]> = args[2..].iter().map(|a| &a[..]).collect();
     h.prepare_write(&pairs, &limits);
     let mut created = 0;
@@ -121,6 +131,10 @@ fn hset_generic(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult<i64> {
             created += 1;
         }
     }
+    if new_key {
+        ctx.created(db, &args[1]);
+    }
+    ctx.signal(class::HASH, "hset", &args[1]);
     ctx.dirty(((args.len() - 2) / 2) as u64);
     Ok(created)
 }
@@ -129,12 +143,16 @@ fn hset_generic(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult<i64> {
 fn hsetnx(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let db = ctx.db();
     let limits = ctx.server.store.limits.get();
-    let h = tri!(write_or_create(&mut ctx.ks, db, &args[1]));
+    let (h, new_key) = tri!(write_or_create(&mut ctx.ks, db, &args[1]));
     if h.contains(&args[2]) {
         return Reply::Integer(0);
     }
     h.prepare_write(&[&args[2], &args[3]], &limits);
     h.set(&args[2], &args[3], &limits);
+    if new_key {
+        ctx.created(db, &args[1]);
+    }
+    ctx.signal(class::HASH, "hset", &args[1]);
     ctx.dirty(1);
     Reply::Integer(1)
 }
@@ -265,8 +283,12 @@ fn hdel(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
             }
         }
     }
+    if deleted > 0 {
+        ctx.signal(class::HASH, "hdel", &args[1]);
+    }
     if emptied {
         ctx.ks.remove(db, &args[1]);
+        ctx.notify(class::GENERIC, "del", db, &args[1]);
     }
     ctx.dirty(deleted as u64);
     Reply::Integer(deleted)
@@ -295,7 +317,7 @@ fn hincrby(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let incr = tri!(parse::int(&args[3]));
     let db = ctx.db();
     let limits = ctx.server.store.limits.get();
-    let h = tri!(write_or_create(&mut ctx.ks, db, &args[1]));
+    let (h, new_key) = tri!(write_or_create(&mut ctx.ks, db, &args[1]));
     let old = match h.get(&args[2]) {
         None => 0,
         Some(v) => match storage::value::parse_canonical_i64(v) {
@@ -308,6 +330,10 @@ fn hincrby(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     };
     let mut buf = itoa::Buffer::new();
     h.set(&args[2], buf.format(new).as_bytes(), &limits);
+    if new_key {
+        ctx.created(db, &args[1]);
+    }
+    ctx.signal(class::HASH, "hincrby", &args[1]);
     ctx.dirty(1);
     Reply::Integer(new)
 }
@@ -325,7 +351,7 @@ fn hincrbyfloat(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     }
     let db = ctx.db();
     let limits = ctx.server.store.limits.get();
-    let h = tri!(write_or_create(&mut ctx.ks, db, &args[1]));
+    let (h, new_key) = tri!(write_or_create(&mut ctx.ks, db, &args[1]));
     let old = match h.get(&args[2]) {
         None => LongDouble::ZERO,
         Some(v) => match LongDouble::parse(v) {
@@ -339,6 +365,10 @@ fn hincrbyfloat(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     }
     let text = sum.to_human();
     h.set(&args[2], text.as_bytes(), &limits);
+    if new_key {
+        ctx.created(db, &args[1]);
+    }
+    ctx.signal(class::HASH, "hincrbyfloat", &args[1]);
     ctx.dirty(1);
     Reply::bulk(text.into_bytes())
 }
@@ -438,7 +468,6 @@ command!(
     "Iterates over the fields and values of a hash with a cursor.",
     hscan
 );
-
 
 /// HSCAN key cursor [MATCH pattern] [COUNT count]
 ///

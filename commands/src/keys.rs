@@ -15,6 +15,7 @@ use storage::{Key, StrValue};
 
 use crate::ctx::Ctx;
 use crate::error::{self, err, CmdResult, DB_OUT_OF_RANGE, NO_SUCH_KEY, SYNTAX};
+use crate::notify::class;
 use crate::parse;
 use crate::registry::Locking;
 use crate::{command, container};
@@ -68,6 +69,7 @@ fn del(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let mut n = 0u64;
     for key in &args[1..] {
         if ctx.ks.remove(db, key).is_some() {
+            ctx.signal(class::GENERIC, "del", key);
             n += 1;
         }
     }
@@ -250,8 +252,10 @@ fn expire_generic(
         // A deadline that has already passed deletes the key now, as Redis
         // does, instead of leaving a key that no read can ever see.
         ctx.ks.remove(db, key);
+        ctx.signal(class::GENERIC, "del", key);
     } else {
         ctx.ks.set_expire(db, key, when);
+        ctx.signal(class::GENERIC, "expire", key);
     }
     ctx.dirty(1);
     Reply::Integer(1)
@@ -330,6 +334,7 @@ command!(
 fn persist(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let db = ctx.db();
     if ctx.ks.persist(db, &args[1]) {
+        ctx.signal(class::GENERIC, "persist", &args[1]);
         ctx.dirty(1);
         Reply::Integer(1)
     } else {
@@ -403,7 +408,6 @@ command!(
     scan,
     Locking::Db
 );
-
 
 /// SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]
 ///
@@ -507,6 +511,12 @@ fn rename_generic(ctx: &mut Ctx, args: &[Bytes], nx: bool) -> Reply {
     let deadline = ctx.ks.expire_at(db, src);
     let entry = ctx.ks.remove(db, src).expect("source checked above");
     ctx.ks.set_with_expire(db, dst, entry.value, deadline);
+    // Redis adds the destination anew (`new`), then reports both names.
+    ctx.created(db, dst);
+    ctx.modified(db, src);
+    ctx.modified(db, dst);
+    ctx.notify(class::GENERIC, "rename_from", db, src);
+    ctx.notify(class::GENERIC, "rename_to", db, dst);
     ctx.dirty(1);
     done
 }
@@ -549,6 +559,11 @@ fn move_cmd(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let deadline = ctx.ks.expire_at(db, key);
     let entry = ctx.ks.remove(db, key).expect("source checked above");
     ctx.ks.set_with_expire(target, key, entry.value, deadline);
+    ctx.created(target, key);
+    ctx.modified(db, key);
+    ctx.modified(target, key);
+    ctx.notify(class::GENERIC, "move_from", db, key);
+    ctx.notify(class::GENERIC, "move_to", target, key);
     ctx.dirty(1);
     Reply::Integer(1)
 }
@@ -617,6 +632,11 @@ fn copy(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         return Reply::Integer(0);
     }
     ctx.ks.set_with_expire(target, dst, value, deadline);
+    // With REPLACE Redis deletes the old destination and adds the copy, so
+    // `new` is raised either way.
+    ctx.created(target, dst);
+    ctx.modified(target, dst);
+    ctx.notify(class::GENERIC, "copy_to", target, dst);
     ctx.dirty(1);
     Reply::Integer(1)
 }

@@ -10,12 +10,15 @@ pub mod ctx;
 pub mod dispatch;
 pub mod error;
 pub mod meta;
+pub mod multi;
 pub mod notify;
 mod observers;
 pub mod parse;
+pub mod pubsub;
 pub mod registry;
 pub mod spec;
 pub mod state;
+pub mod tracking;
 
 mod connection;
 mod hash;

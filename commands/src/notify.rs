@@ -68,3 +68,20 @@ impl Ctx<'_, '_> {
         }
     }
 }
+
+impl Ctx<'_, '_> {
+    /// What most write commands raise for a key of the selected database:
+    /// [`Ctx::modified`] and then [`Ctx::notify`] with `class` and `event`.
+    pub fn signal(&mut self, class: u32, event: &'static str, key: &[u8]) {
+        let db = self.db();
+        self.modified(db, key);
+        self.notify(class, event, db, key);
+    }
+
+    /// The `new` event (class `n`): Redis raises it whenever a key is added
+    /// to a database (dbAdd), before the command's own event. Commands call
+    /// it when `Locked::set` returns None, or when they create a collection.
+    pub fn created(&mut self, db: usize, key: &[u8]) {
+        self.notify(class::NEW, "new", db, key);
+    }
+}

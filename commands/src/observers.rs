@@ -27,6 +27,10 @@ pub(crate) fn after_command(server: &Server, ks: &mut Locked<'_>) {
             }
         }
     }
+    crate::pubsub::publish_events(server, &ks.events);
+    crate::tracking::invalidate_touched(server, &ks.touched);
+    // WATCH: watchers of every modified key become dirty.
+    crate::multi::touch_watched(server, ks);
     // Observers (WATCH, tracking, notifications) take their records here as
     // they are added; whatever is left is dropped so it cannot pile up.
     ks.touched.clear();

@@ -81,8 +81,10 @@ fn flushdb(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         return e;
     }
     let db = ctx.db();
+    crate::multi::touch_db(ctx.server, &ctx.ks, db, None);
     let removed = ctx.ks.clear_db(db);
     ctx.dirty(removed as u64);
+    crate::tracking::flushed(ctx.server);
     Reply::ok()
 }
 
@@ -103,9 +105,11 @@ fn flushall(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     }
     let mut removed = 0;
     for db in 0..ctx.server.store.databases() {
+        crate::multi::touch_db(ctx.server, &ctx.ks, db, None);
         removed += ctx.ks.clear_db(db);
     }
     ctx.dirty(removed as u64 + 1);
+    crate::tracking::flushed(ctx.server);
     Reply::ok()
 }
 
@@ -139,7 +143,12 @@ fn swapdb(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     if a < 0 || a >= n || b < 0 || b >= n {
         return err(crate::error::DB_OUT_OF_RANGE);
     }
-    ctx.ks.swap_dbs(a as usize, b as usize);
+    let (a, b) = (a as usize, b as usize);
+    if a != b {
+        crate::multi::touch_db(ctx.server, &ctx.ks, a, Some(b));
+        crate::multi::touch_db(ctx.server, &ctx.ks, b, Some(a));
+    }
+    ctx.ks.swap_dbs(a, b);
     ctx.dirty(1);
     Reply::ok()
 }
@@ -351,6 +360,9 @@ fn config_set(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         }
         *live = next;
         ctx.server.store.limits.set(live.limits());
+        ctx.server
+            .notify_flags
+            .store(live.notify_keyspace_events, std::sync::atomic::Ordering::Relaxed);
         Reply::ok()
     })
 }
@@ -837,7 +849,7 @@ fn clients_section(server: &Server, out: &mut String) {
         "client_recent_max_input_buffer" => max_in,
         "client_recent_max_output_buffer" => max_out,
         "blocked_clients" => server.blocking.count(),
-        "tracking_clients" => 0,
+        "tracking_clients" => server.tracking.counts().0,
         "clients_in_timeout_table" => server.blocking.count(),
         "total_blocking_keys" => 0,
         "total_blocking_keys_on_nokey" => 0,
@@ -1036,9 +1048,9 @@ fn stats_section(server: &Server, out: &mut String) {
         "current_eviction_exceeded_time" => 0,
         "keyspace_hits" => ks.hits,
         "keyspace_misses" => ks.misses,
-        "pubsub_channels" => 0,
-        "pubsub_patterns" => 0,
-        "pubsubshard_channels" => 0,
+        "pubsub_channels" => server.pubsub.counts().0,
+        "pubsub_patterns" => server.pubsub.counts().1,
+        "pubsubshard_channels" => server.pubsub.counts().2,
         "latest_fork_usec" => 0,
         "total_forks" => 0,
         "migrate_cached_sockets" => 0,
@@ -1049,9 +1061,9 @@ fn stats_section(server: &Server, out: &mut String) {
         "active_defrag_key_misses" => 0,
         "total_active_defrag_time" => 0,
         "current_active_defrag_time" => 0,
-        "tracking_total_keys" => 0,
-        "tracking_total_items" => 0,
-        "tracking_total_prefixes" => 0,
+        "tracking_total_keys" => server.tracking.counts().1,
+        "tracking_total_items" => server.tracking.counts().2,
+        "tracking_total_prefixes" => server.tracking.counts().3,
         "unexpected_error_replies" => ld(&s.unexpected_error_replies),
         "total_error_replies" => ld(&s.total_error_replies),
         "dump_payload_sanitizations" => 0,

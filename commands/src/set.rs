@@ -18,6 +18,7 @@ use storage::{LimitValues, Value};
 use crate::command;
 use crate::ctx::Ctx;
 use crate::error::{err, CmdResult, NOT_INTEGER, OUT_OF_RANGE_POSITIVE, SYNTAX, WRONGTYPE};
+use crate::notify::class;
 use crate::parse;
 
 /// Unwraps a handler step, returning its error reply from the handler.
@@ -106,7 +107,11 @@ fn sadd(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
                 added += u64::from(s.add(m, &lim));
             }
             ctx.ks.set(db, &args[1], Value::Set(Box::new(s)), false);
+            ctx.created(db, &args[1]);
         }
+    }
+    if added > 0 {
+        ctx.signal(class::SET, "sadd", &args[1]);
     }
     ctx.dirty(added);
     Reply::Integer(added as i64)
@@ -135,8 +140,12 @@ fn srem(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
             }
         }
     }
+    if removed > 0 {
+        ctx.signal(class::SET, "srem", &args[1]);
+    }
     if emptied {
         ctx.ks.remove(db, &args[1]);
+        ctx.notify(class::GENERIC, "del", db, &args[1]);
     }
     ctx.dirty(removed);
     Reply::Integer(removed as i64)
@@ -269,13 +278,23 @@ fn lookup_sets<'a>(ctx: &'a mut Ctx, keys: &[Bytes]) -> CmdResult<Vec<Option<&'a
 
 /// Stores `result` at `dst` (replacing whatever was there and its time to
 /// live) or, when it is empty, deletes `dst`; replies with its cardinality.
-fn store_result(ctx: &mut Ctx, dst: &[u8], result: Set) -> Reply {
+/// `event` is the command's keyspace event (`sinterstore`, ...); an empty
+/// result that deletes `dst` raises `del` instead.
+fn store_result(ctx: &mut Ctx, dst: &[u8], result: Set, event: &'static str) -> Reply {
     let db = ctx.db();
     let n = result.len();
     if n > 0 {
-        ctx.ks.set(db, dst, Value::Set(Box::new(result)), false);
+        if ctx
+            .ks
+            .set(db, dst, Value::Set(Box::new(result)), false)
+            .is_none()
+        {
+            ctx.created(db, dst);
+        }
+        ctx.signal(class::SET, event, dst);
         ctx.dirty(1);
     } else if ctx.ks.remove(db, dst).is_some() {
+        ctx.signal(class::GENERIC, "del", dst);
         ctx.dirty(1);
     }
     Reply::Integer(n as i64)
@@ -347,10 +366,10 @@ fn inter_generic(ctx: &mut Ctx, keys: &[Bytes], dst: Option<&Bytes>, card: Optio
     match (outcome, dst) {
         (Some(Inter::Count(n)), _) => Reply::Integer(n as i64),
         (Some(Inter::Members(m)), _) => Reply::Set(bulks(m)),
-        (Some(Inter::Stored(s)), Some(d)) => store_result(ctx, d, s),
+        (Some(Inter::Stored(s)), Some(d)) => store_result(ctx, d, s, "sinterstore"),
         (Some(Inter::Stored(_)), None) => unreachable!("stored only with a destination"),
         // A missing key is an empty set: so is the intersection.
-        (None, Some(d)) => store_result(ctx, d, Set::new_intset()),
+        (None, Some(d)) => store_result(ctx, d, Set::new_intset(), "sinterstore"),
         (None, None) if card.is_some() => Reply::Integer(0),
         (None, None) => Reply::Set(Vec::new()),
     }
@@ -446,7 +465,10 @@ fn union_diff(ctx: &mut Ctx, keys: &[Bytes], dst: Option<&Bytes>, diff: bool) ->
         result
     };
     match dst {
-        Some(d) => store_result(ctx, d, result),
+        Some(d) => {
+            let event = if diff { "sdiffstore" } else { "sunionstore" };
+            store_result(ctx, d, result, event)
+        }
         None => set_reply(&result),
     }
 }
@@ -479,20 +501,27 @@ fn smove(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     if !s.remove(m) {
         return Reply::Integer(0);
     }
-    if s.is_empty() {
+    let emptied = s.is_empty();
+    ctx.notify(class::SET, "srem", db, src);
+    if emptied {
         ctx.ks.remove(db, src);
+        ctx.notify(class::GENERIC, "del", db, src);
     }
+    ctx.modified(db, src);
     ctx.dirty(1);
     let lim = limits(ctx);
     if dst_exists {
         let d = tri!(write_set(ctx, dst)).expect("destination exists");
         if d.add(m, &lim) {
+            ctx.signal(class::SET, "sadd", dst);
             ctx.dirty(1);
         }
     } else {
         let mut d = Set::create(m, 1, &lim);
         d.add(m, &lim);
         ctx.ks.set(db, dst, Value::Set(Box::new(d)), false);
+        ctx.created(db, dst);
+        ctx.signal(class::SET, "sadd", dst);
         ctx.dirty(1);
     }
     Reply::Integer(1)
@@ -523,8 +552,11 @@ fn spop(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
             return Reply::Null;
         };
         let m = s.pop_random(&mut rand::thread_rng());
-        if s.is_empty() {
+        let emptied = s.is_empty();
+        ctx.signal(class::SET, "spop", &args[1]);
+        if emptied {
             ctx.ks.remove(db, &args[1]);
+            ctx.notify(class::GENERIC, "del", db, &args[1]);
         }
         ctx.dirty(1);
         return Reply::Bulk(m);
@@ -544,10 +576,13 @@ fn spop(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     if count >= size {
         let all = s.to_vec();
         ctx.ks.remove(db, &args[1]);
+        ctx.signal(class::SET, "spop", &args[1]);
+        ctx.notify(class::GENERIC, "del", db, &args[1]);
         ctx.dirty(size);
         return Reply::Set(bulks(all));
     }
     let popped = s.pop_many(count as usize, &mut rand::thread_rng(), &lim);
+    ctx.signal(class::SET, "spop", &args[1]);
     ctx.dirty(count);
     Reply::Set(bulks(popped))
 }
@@ -617,7 +652,6 @@ command!(
     "Walks the members of a set a batch at a time from a cursor, with optional pattern and batch size.",
     sscan
 );
-
 
 /// SSCAN key cursor [MATCH pattern] [COUNT count]
 ///

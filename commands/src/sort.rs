@@ -25,6 +25,7 @@ use storage::{Locked, Value};
 use crate::command;
 use crate::ctx::Ctx;
 use crate::error::{err, SYNTAX, WRONGTYPE};
+use crate::notify::class;
 use crate::parse;
 use crate::registry::Locking;
 
@@ -278,9 +279,17 @@ fn sort_generic(ctx: &mut Ctx, args: &[Bytes], readonly: bool) -> Reply {
             let n = out.len();
             if n > 0 {
                 let limits = ctx.server.store.limits.get();
-                ctx.ks.set(db, dest, build_list(out, &limits), false);
+                if ctx
+                    .ks
+                    .set(db, dest, build_list(out, &limits), false)
+                    .is_none()
+                {
+                    ctx.created(db, dest);
+                }
+                ctx.signal(class::LIST, "sortstore", dest);
                 ctx.dirty(n as u64);
             } else if ctx.ks.remove(db, dest).is_some() {
+                ctx.signal(class::GENERIC, "del", dest);
                 ctx.dirty(1);
             }
             Reply::Integer(n as i64)

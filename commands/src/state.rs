@@ -142,8 +142,14 @@ pub struct Server {
     pub notify_flags: std::sync::atomic::AtomicU32,
     /// Clients parked by blocking commands.
     pub blocking: crate::blocking::Blocking,
+    /// WATCHed keys and the clients watching them.
+    pub watches: crate::multi::Watches,
     /// Bound TCP port (after binding port 0, the real one).
     pub tcp_port: AtomicU64,
+    /// Pub/Sub subscriptions and every connection's push queue.
+    pub pubsub: crate::pubsub::PubSub,
+    /// Client-side caching: tracking clients and the keys they read.
+    pub tracking: crate::tracking::Tracking,
 }
 
 impl std::fmt::Debug for Server {
@@ -160,6 +166,7 @@ impl Server {
         store.limits.set(values.limits());
         let start_ms = store.clock.now_ms();
         let port = values.port as u64;
+        let notify = values.notify_keyspace_events;
         let run_id: String = {
             use rand::Rng;
             let mut r = rand::thread_rng();
@@ -189,9 +196,12 @@ impl Server {
             last_save: AtomicI64::new(start_ms / 1000),
             memory: MemoryStats::default,
             blocking: Default::default(),
+            watches: Default::default(),
             observers: AtomicU64::new(0),
-            notify_flags: std::sync::atomic::AtomicU32::new(0),
+            notify_flags: std::sync::atomic::AtomicU32::new(notify),
             tcp_port: AtomicU64::new(port),
+            pubsub: Default::default(),
+            tracking: Default::default(),
         }
     }
 

@@ -15,6 +15,7 @@ use storage::{Locked, StrValue, Value};
 use crate::command;
 use crate::ctx::Ctx;
 use crate::error::{self, err, CmdResult, NOT_FLOAT, OVERFLOW, STRING_TOO_LONG, SYNTAX, WRONGTYPE};
+use crate::notify::class;
 use crate::parse;
 
 use longdouble::LongDouble;
@@ -236,6 +237,7 @@ fn getdel(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     };
     let db = ctx.db();
     if ctx.ks.remove(db, &args[1]).is_some() {
+        ctx.signal(class::GENERIC, "del", &args[1]);
         ctx.dirty(1);
     }
     Reply::Bulk(v)
@@ -265,11 +267,14 @@ fn getex(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         let at = tri!(expire_deadline(ctx, &args[i], opts.flags));
         if opts.has(OPT_EXAT | OPT_PXAT) && at <= ctx.now() {
             ctx.ks.remove(db, key);
+            ctx.signal(class::GENERIC, "del", key);
         } else {
             ctx.ks.set_expire(db, key, at);
+            ctx.signal(class::GENERIC, "expire", key);
         }
         ctx.dirty(1);
     } else if opts.has(OPT_PERSIST) && ctx.ks.persist(db, key) {
+        ctx.signal(class::GENERIC, "persist", key);
         ctx.dirty(1);
     }
     Reply::Bulk(v)
@@ -285,12 +290,16 @@ command!(
 fn getset(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let old = tri!(read_string(ctx, &args[1]));
     let db = ctx.db();
-    ctx.ks.set(
+    let prev = ctx.ks.set(
         db,
         &args[1],
         Value::Str(StrValue::from_owned(args[2].clone())),
         false,
     );
+    if prev.is_none() {
+        ctx.created(db, &args[1]);
+    }
+    ctx.signal(class::STRING, "set", &args[1]);
     ctx.dirty(1);
     old.map_or(Reply::Null, Reply::Bulk)
 }
@@ -416,9 +425,15 @@ fn set(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     if !blocked {
         let value = Value::Str(StrValue::from_owned(args[2].clone()));
         let keep_ttl = opts.has(OPT_KEEPTTL) || deadline.is_some();
-        ctx.ks.set(db, &args[1], value, keep_ttl);
+        if ctx.ks.set(db, &args[1], value, keep_ttl).is_none() {
+            ctx.created(db, &args[1]);
+        }
         if let Some(at) = deadline {
             ctx.ks.set_expire(db, &args[1], at);
+        }
+        ctx.signal(class::STRING, "set", &args[1]);
+        if deadline.is_some() {
+            ctx.notify(class::GENERIC, "expire", db, &args[1]);
         }
         ctx.dirty(1);
     }
@@ -447,6 +462,8 @@ fn setnx(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         Value::Str(StrValue::from_owned(args[2].clone())),
         false,
     );
+    ctx.created(db, &args[1]);
+    ctx.signal(class::STRING, "set", &args[1]);
     ctx.dirty(1);
     Reply::Integer(1)
 }
@@ -476,12 +493,17 @@ fn psetex(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
 fn set_with_ttl(ctx: &mut Ctx, args: &[Bytes], unit: u32) -> Reply {
     let at = tri!(expire_deadline(ctx, &args[2], unit));
     let db = ctx.db();
-    ctx.ks.set_with_expire(
+    let prev = ctx.ks.set_with_expire(
         db,
         &args[1],
         Value::Str(StrValue::from_owned(args[3].clone())),
         Some(at),
     );
+    if prev.is_none() {
+        ctx.created(db, &args[1]);
+    }
+    ctx.signal(class::STRING, "set", &args[1]);
+    ctx.notify(class::GENERIC, "expire", db, &args[1]);
     ctx.dirty(1);
     Reply::ok()
 }
@@ -523,12 +545,16 @@ fn mset_generic(ctx: &mut Ctx, args: &[Bytes], nx: bool) -> Reply {
         return Reply::Integer(0);
     }
     for kv in args[1..].chunks(2) {
-        ctx.ks.set(
+        let prev = ctx.ks.set(
             db,
             &kv[0],
             Value::Str(StrValue::from_owned(kv[1].clone())),
             false,
         );
+        if prev.is_none() {
+            ctx.created(db, &kv[0]);
+        }
+        ctx.signal(class::STRING, "set", &kv[0]);
     }
     ctx.dirty((args.len() as u64 - 1) / 2);
     if nx {
@@ -564,6 +590,7 @@ fn append(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
                 Value::Str(StrValue::from_owned(add.clone())),
                 false,
             );
+            ctx.created(db, &args[1]);
             add.len()
         }
         Some(s) => {
@@ -575,6 +602,7 @@ fn append(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
             len
         }
     };
+    ctx.signal(class::STRING, "append", &args[1]);
     ctx.dirty(1);
     Reply::Integer(len as i64)
 }
@@ -609,6 +637,7 @@ fn setrange(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
             let len = buf.len();
             ctx.ks
                 .set(db, &args[1], Value::Str(StrValue::raw(buf.freeze())), false);
+            ctx.created(db, &args[1]);
             len
         }
         Some(s) => {
@@ -627,6 +656,7 @@ fn setrange(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
             len
         }
     };
+    ctx.signal(class::STRING, "setrange", &args[1]);
     ctx.dirty(1);
     Reply::Integer(len as i64)
 }
@@ -707,8 +737,10 @@ fn incr_by(ctx: &mut Ctx, key: &[u8], by: i64) -> Reply {
         Some(s) => *s = StrValue::Int(new),
         None => {
             ctx.ks.set(db, key, Value::Str(StrValue::Int(new)), false);
+            ctx.created(db, key);
         }
     }
+    ctx.signal(class::STRING, "incrby", key);
     ctx.dirty(1);
     Reply::Integer(new)
 }
@@ -750,8 +782,10 @@ fn incrbyfloat(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         Some(s) => *s = value,
         None => {
             ctx.ks.set(db, key, Value::Str(value), false);
+            ctx.created(db, key);
         }
     }
+    ctx.signal(class::STRING, "incrbyfloat", key);
     ctx.dirty(1);
     Reply::Bulk(Bytes::from(text))
 }

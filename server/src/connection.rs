@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use anyhow::Result;
 use bytes::BytesMut;
-use commands::client::{Client, ClientInfo};
 use commands::blocking::{Parked, Wake};
+use commands::client::{Client, ClientInfo};
+use commands::pubsub::{PushRx, Subscriber};
 use commands::state::Server;
 use commands::Outcome;
 use resp::{ParserConfig, Protocol, RequestParser};
@@ -28,6 +29,8 @@ struct Registered<'a> {
 impl Drop for Registered<'_> {
     fn drop(&mut self) {
         self.server.clients.remove(&self.id);
+        commands::multi::client_gone(self.server, self.id);
+        commands::pubsub::detach(self.server, self.id);
     }
 }
 
@@ -80,6 +83,8 @@ pub async fn handle_connection(
         server: &server,
         id,
     };
+    // Pushes from other connections (messages, invalidations) arrive here.
+    let (subscriber, mut push_rx) = commands::pubsub::attach(&server, &info);
     let mut client = Client::new(info.clone(), !requirepass);
     let mut parser = RequestParser::new(ParserConfig {
         max_bulk_len: max_bulk as usize,
@@ -111,6 +116,21 @@ pub async fn handle_connection(
         let n = tokio::select! {
             r = read => r?,
             _ = info.kill_notify.notified() => return Ok(()),
+            push = push_rx.recv() => {
+                // Pushes are written as they come, in order; the write gives
+                // way to a kill (an output buffer limit closing a subscriber
+                // that does not read).
+                if let Some(r) = push {
+                    let mut drained = subscriber.encode_one(r, client.protocol, &mut out);
+                    drained += subscriber.drain(&mut push_rx, client.protocol, &mut out, FLUSH_AT);
+                    tokio::select! {
+                        r = write_out(&server, &info, &mut stream, &mut out) => r?,
+                        _ = info.kill_notify.notified() => return Ok(()),
+                    }
+                    subscriber.written(drained);
+                }
+                continue;
+            }
         };
         let Some(n) = n else {
             // Idle longer than `timeout`: Redis closes such clients silently.
@@ -137,6 +157,10 @@ pub async fn handle_connection(
         loop {
             match parser.parse(&mut inbuf) {
                 Ok(Some(req)) => {
+                    // Pushes that arrived earlier go out before this reply.
+                    let drained =
+                        subscriber.drain(&mut push_rx, client.protocol, &mut out, usize::MAX);
+                    subscriber.written(drained);
                     // Replies of this batch not yet written (CLIENT LIST `obl`).
                     info.obl.store(out.len(), Ordering::Relaxed);
                     let reply = match commands::dispatch(&server, &mut client, &req.args) {
@@ -147,8 +171,16 @@ pub async fn handle_connection(
                             if !out.is_empty() {
                                 write_out(&server, &info, &mut stream, &mut out).await?;
                             }
-                            match wait_blocked(&server, &mut client, &mut stream, &mut inbuf, parked)
-                                .await
+                            let pushes = (&*subscriber, &mut push_rx);
+                            match wait_blocked(
+                                &server,
+                                &mut client,
+                                &mut stream,
+                                &mut inbuf,
+                                parked,
+                                pushes,
+                            )
+                            .await
                             {
                                 Some(r) => r,
                                 None => return Ok(()),
@@ -162,9 +194,16 @@ pub async fn handle_connection(
                     let suppressed =
                         client.reply_off || client.reply_skip || client.skip_next_reply;
                     client.reply_skip = std::mem::take(&mut client.skip_next_reply);
-                    if !suppressed {
+                    // SUBSCRIBE and friends answered through the push queue.
+                    let pushed = std::mem::take(&mut client.pushed_reply);
+                    if !suppressed && !pushed {
                         reply.encode(client.protocol, &mut out);
                     }
+                    // Confirmations, and invalidations this command caused
+                    // for this very connection, follow its reply.
+                    let drained =
+                        subscriber.drain(&mut push_rx, client.protocol, &mut out, usize::MAX);
+                    subscriber.written(drained);
                     if client.close_after_reply
                         || info.is_killed()
                         || server.shutdown.is_requested()
@@ -247,6 +286,7 @@ async fn wait_blocked(
     stream: &mut TcpStream,
     inbuf: &mut BytesMut,
     mut parked: Parked,
+    (subscriber, push_rx): (&Subscriber, &mut PushRx),
 ) -> Option<resp::Reply> {
     loop {
         let sleep = async {
@@ -287,6 +327,20 @@ async fn wait_blocked(
                 server.blocking.cancel(server, &parked.waiter, None);
                 server.blocking.forget(&parked.waiter);
                 return None;
+            }
+            push = push_rx.recv() => {
+                // A RESP3 client keeps receiving pushes while it waits.
+                if let Some(r) = push {
+                    let mut out = BytesMut::new();
+                    let mut drained = subscriber.encode_one(r, client.protocol, &mut out);
+                    drained += subscriber.drain(push_rx, client.protocol, &mut out, FLUSH_AT);
+                    if stream.write_all(&out).await.is_err() {
+                        server.blocking.cancel(server, &parked.waiter, None);
+                        server.blocking.forget(&parked.waiter);
+                        return None;
+                    }
+                    subscriber.written(drained);
+                }
             }
             r = stream.read_buf(inbuf) => {
                 if !matches!(r, Ok(n) if n > 0) {

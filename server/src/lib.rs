@@ -121,7 +121,11 @@ async fn active_expire_loop(server: Arc<Server>) {
         tokio::time::sleep(period).await;
         let s = server.clone();
         let n = tokio::task::spawn_blocking(move || {
-            s.store.active_expire_cycle(period / 4, &mut |_db, _key| {})
+            let server = s.clone();
+            s.store.active_expire_cycle(period / 4, &mut |db, key| {
+                commands::multi::key_expired(&server, db, key.as_bytes());
+                commands::pubsub::key_expired(&server, db, key.as_bytes())
+            })
         })
         .await
         .unwrap_or(0);

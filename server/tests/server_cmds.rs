@@ -278,7 +278,7 @@ fn config_get() {
     );
     // Patterns are case-insensitive and never list an option twice.
     assert_eq!(
-        c.raw(&["CONFIG", "GET", "H?", "h*", "hz"]),
+        c.raw(&["CONFIG", "GET", "H?", "h[xyz]*", "hz"]),
         "*2\r\n$2\r\nhz\r\n$2\r\n10\r\n"
     );
     assert_eq!(

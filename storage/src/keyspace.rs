@@ -869,7 +869,9 @@ impl Locked<'_> {
             .guard_index(db as u32, sh)
             .unwrap_or_else(|| panic!("shard {sh} of db {db} accessed without its lock"));
         let shard = &self.guards[i].2;
-        let e = shard.table.find(table_hash(h), |e| e.key.as_bytes() == key)?;
+        let e = shard
+            .table
+            .find(table_hash(h), |e| e.key.as_bytes() == key)?;
         Some(e.has_expire && shard.expires.get(key).is_some_and(|&when| self.now > when))
     }
 }
