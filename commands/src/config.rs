@@ -211,7 +211,11 @@ macro_rules! mem_alias_opt {
     ($name:expr, $alias:expr, $field:ident) => {
         Opt {
             name: $name,
-            alias: if $alias.is_empty() { None } else { Some($alias) },
+            alias: if $alias.is_empty() {
+                None
+            } else {
+                Some($alias)
+            },
             mutability: Mutability::Mutable,
             get: |v| v.$field.to_string(),
             set: |v, a| {

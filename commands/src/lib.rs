@@ -28,8 +28,8 @@ mod list;
 mod server;
 mod set;
 mod sort;
-mod zset;
 mod string;
+mod zset;
 
 pub use client::{Client, ClientInfo};
 pub use ctx::Ctx;

@@ -271,7 +271,8 @@ pub fn key_positions(
                 let f = first + first_key as i64;
                 (
                     f,
-                    f.saturating_add(n.saturating_mul(step as i64)).saturating_sub(1),
+                    f.saturating_add(n.saturating_mul(step as i64))
+                        .saturating_sub(1),
                     step as i64,
                 )
             }

@@ -360,9 +360,10 @@ fn config_set(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         }
         *live = next;
         ctx.server.store.limits.set(live.limits());
-        ctx.server
-            .notify_flags
-            .store(live.notify_keyspace_events, std::sync::atomic::Ordering::Relaxed);
+        ctx.server.notify_flags.store(
+            live.notify_keyspace_events,
+            std::sync::atomic::Ordering::Relaxed,
+        );
         Reply::ok()
     })
 }

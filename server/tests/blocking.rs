@@ -30,7 +30,10 @@ fn info_field(c: &mut Conn, field: &str) -> String {
 fn wait_blocked(c: &mut Conn, n: usize) {
     let start = Instant::now();
     while info_field(c, "blocked_clients") != n.to_string() {
-        assert!(start.elapsed() < Duration::from_secs(5), "clients never blocked");
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "clients never blocked"
+        );
         thread::sleep(Duration::from_millis(5));
     }
 }
@@ -42,7 +45,10 @@ fn timeout_replies_null_array_after_the_deadline() {
     let t = Instant::now();
     assert_eq!(c.raw(&["BLPOP", "nokey", "0.2"]), "*-1\r\n");
     let waited = t.elapsed();
-    assert!(waited >= Duration::from_millis(190), "returned after {waited:?}");
+    assert!(
+        waited >= Duration::from_millis(190),
+        "returned after {waited:?}"
+    );
     assert!(waited < Duration::from_secs(3), "returned after {waited:?}");
     // A client that really waited gets a null array, even from BLMOVE (its
     // non-blocking form inside MULTI answers a null bulk instead).
@@ -96,13 +102,18 @@ fn blmove_chain_feeds_the_next_waiter() {
     let mut mover = Conn::connect(srv.addr);
     let mut popper = Conn::connect(srv.addr);
     let mut pusher = Conn::connect(srv.addr);
-    mover.send_raw(&Conn::encode(&[b"BLMOVE", b"src", b"dst", b"LEFT", b"RIGHT", b"0"]));
+    mover.send_raw(&Conn::encode(&[
+        b"BLMOVE", b"src", b"dst", b"LEFT", b"RIGHT", b"0",
+    ]));
     wait_blocked(&mut pusher, 1);
     popper.send_raw(&Conn::encode(&[b"BLPOP", b"dst", b"0"]));
     wait_blocked(&mut pusher, 2);
     pusher.cmd(&["RPUSH", "src", "x"]);
     assert_eq!(mover.read_frame(), bulk("x"));
-    assert_eq!(popper.read_frame(), Frame::Array(vec![bulk("dst"), bulk("x")]));
+    assert_eq!(
+        popper.read_frame(),
+        Frame::Array(vec![bulk("dst"), bulk("x")])
+    );
     assert_eq!(pusher.raw(&["EXISTS", "src", "dst"]), ":0\r\n");
 }
 
@@ -193,8 +204,12 @@ fn concurrent_pushes_and_blocking_pops_deliver_exactly_once() {
                 let f = c.cmd(&["BLPOP", KEYS[0], KEYS[1], KEYS[2], "1"]);
                 match f {
                     Frame::Array(v) => {
-                        let Frame::Bulk(b) = &v[1] else { panic!("element") };
-                        seen.lock().unwrap().push(String::from_utf8_lossy(b).into_owned());
+                        let Frame::Bulk(b) = &v[1] else {
+                            panic!("element")
+                        };
+                        seen.lock()
+                            .unwrap()
+                            .push(String::from_utf8_lossy(b).into_owned());
                     }
                     Frame::NullArray => return,
                     other => panic!("unexpected {other:?}"),
@@ -229,8 +244,14 @@ fn concurrent_pushes_and_blocking_pops_deliver_exactly_once() {
     let mut c = Conn::connect(addr);
     let mut left = 0;
     for k in KEYS {
-        let Frame::Integer(n) = c.cmd(&["LLEN", k]) else { panic!("LLEN") };
+        let Frame::Integer(n) = c.cmd(&["LLEN", k]) else {
+            panic!("LLEN")
+        };
         left += n as usize;
     }
-    assert_eq!(seen.len() + left, PUSHERS * PER_PUSHER, "an element was lost");
+    assert_eq!(
+        seen.len() + left,
+        PUSHERS * PER_PUSHER,
+        "an element was lost"
+    );
 }
