@@ -78,15 +78,20 @@ impl Limits {
         let r = Ordering::Relaxed;
         self.hash_max_listpack_entries
             .store(v.hash_max_listpack_entries, r);
-        self.hash_max_listpack_value.store(v.hash_max_listpack_value, r);
-        self.set_max_intset_entries.store(v.set_max_intset_entries, r);
+        self.hash_max_listpack_value
+            .store(v.hash_max_listpack_value, r);
+        self.set_max_intset_entries
+            .store(v.set_max_intset_entries, r);
         self.set_max_listpack_entries
             .store(v.set_max_listpack_entries, r);
-        self.set_max_listpack_value.store(v.set_max_listpack_value, r);
+        self.set_max_listpack_value
+            .store(v.set_max_listpack_value, r);
         self.zset_max_listpack_entries
             .store(v.zset_max_listpack_entries, r);
-        self.zset_max_listpack_value.store(v.zset_max_listpack_value, r);
-        self.list_max_listpack_size.store(v.list_max_listpack_size, r);
+        self.zset_max_listpack_value
+            .store(v.zset_max_listpack_value, r);
+        self.list_max_listpack_size
+            .store(v.list_max_listpack_size, r);
         self.list_compress_depth.store(v.list_compress_depth, r);
     }
 }
