@@ -486,6 +486,26 @@ fn hex_float(s: &[u8]) -> Option<f64> {
     Some(v)
 }
 
+
+/// The elements of a list, head to tail.
+fn list_elements(l: &storage::list::List) -> Vec<Bytes> {
+    l.to_vec()
+}
+
+/// The members of a set, in its iteration order.
+fn set_elements(s: &storage::set::Set) -> Vec<Bytes> {
+    s.to_vec()
+}
+
+/// A list value holding `items`, in the encoding their number and sizes
+/// call for.
+fn build_list(items: Vec<Bytes>, limits: &LimitValues) -> Value {
+    Value::List(Box::new(storage::list::List::from_items(
+        &items,
+        limits.list_max_listpack_size,
+    )))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -537,23 +557,4 @@ mod tests {
             Ordering::Greater
         );
     }
-}
-
-/// The elements of a list, head to tail.
-fn list_elements(l: &storage::list::List) -> Vec<Bytes> {
-    l.to_vec()
-}
-
-/// The members of a set, in its iteration order.
-fn set_elements(s: &storage::set::Set) -> Vec<Bytes> {
-    s.to_vec()
-}
-
-/// A list value holding `items`, in the encoding their number and sizes
-/// call for.
-fn build_list(items: Vec<Bytes>, limits: &LimitValues) -> Value {
-    Value::List(Box::new(storage::list::List::from_items(
-        &items,
-        limits.list_max_listpack_size,
-    )))
 }

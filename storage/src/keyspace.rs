@@ -816,17 +816,6 @@ impl Locked<'_> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn entry_is_compact() {
-        // One 48-byte allocation per key (a jemalloc size class): key inline
-        // (24), value (16), access time and flags.
-        assert_eq!(std::mem::size_of::<Entry>(), 48);
-    }
-}
 
 impl Locked<'_> {
     /// Shared references to several entries at once, for commands that read
@@ -873,5 +862,17 @@ impl Locked<'_> {
             .table
             .find(table_hash(h), |e| e.key.as_bytes() == key)?;
         Some(e.has_expire && shard.expires.get(key).is_some_and(|&when| self.now > when))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entry_is_compact() {
+        // One 48-byte allocation per key (a jemalloc size class): key inline
+        // (24), value (16), access time and flags.
+        assert_eq!(std::mem::size_of::<Entry>(), 48);
     }
 }
