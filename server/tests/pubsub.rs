@@ -326,3 +326,58 @@ fn soft_limit_counts_seconds() {
         started.elapsed()
     );
 }
+
+/// Many publishers on their own threads, several subscribers (channel and
+/// pattern): every subscriber receives every message exactly once, and each
+/// publisher's messages in the order it published them.
+#[test]
+fn delivery_is_lossless_and_ordered_under_concurrent_publishers() {
+    const PUBLISHERS: usize = 8;
+    const PER: usize = 400;
+    let srv = start();
+    let addr = srv.addr;
+    let mut subs = Vec::new();
+    for i in 0..4 {
+        let mut c = Conn::connect(addr);
+        if i % 2 == 0 {
+            c.cmd(&["SUBSCRIBE", "load"]);
+        } else {
+            c.cmd(&["PSUBSCRIBE", "lo*"]);
+        }
+        subs.push(c);
+    }
+    let publishers: Vec<_> = (0..PUBLISHERS)
+        .map(|p| {
+            std::thread::spawn(move || {
+                let mut c = Conn::connect(addr);
+                for i in 0..PER {
+                    let msg = format!("{p}:{i}");
+                    let resp::Frame::Integer(n) = c.cmd(&["PUBLISH", "load", &msg]) else {
+                        panic!("PUBLISH replies an integer");
+                    };
+                    assert_eq!(n, 4, "every subscriber was counted");
+                }
+            })
+        })
+        .collect();
+    for t in publishers {
+        t.join().unwrap();
+    }
+    for c in subs.iter_mut() {
+        let mut next = [0usize; PUBLISHERS];
+        for _ in 0..PUBLISHERS * PER {
+            let resp::Frame::Array(parts) = c.read_frame() else {
+                panic!("a message is an array");
+            };
+            let resp::Frame::Bulk(payload) = parts.last().unwrap() else {
+                panic!("the payload is a bulk string");
+            };
+            let text = String::from_utf8_lossy(payload).into_owned();
+            let (p, i) = text.split_once(':').unwrap();
+            let (p, i): (usize, usize) = (p.parse().unwrap(), i.parse().unwrap());
+            assert_eq!(i, next[p], "publisher {p}'s messages arrive in order, once");
+            next[p] += 1;
+        }
+        assert!(next.iter().all(|&n| n == PER));
+    }
+}
