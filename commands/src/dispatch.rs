@@ -99,12 +99,9 @@ pub fn dispatch(server: &Server, client: &mut Client, args: &[Bytes]) -> Outcome
             error::err(NOAUTH),
         ));
     }
-    // Inside MULTI, commands are queued (or refused) instead of run.
-    if client.multi.is_some() {
-        if let Some(reply) = crate::multi::queue(server, client, entry, args) {
-            return Outcome::Reply(reply);
-        }
-    }
+    // The RESP2 subscribed context refuses most commands before anything
+    // is queued, as in Redis's processCommand: a refusal inside MULTI flags
+    // the transaction (EXEC then aborts), and a refused EXEC discards it.
     if let Some(reply) = crate::pubsub::deny_in_subscribed_context(client, entry) {
         entry.stats.rejected_calls.fetch_add(1, Ordering::Relaxed);
         server
@@ -112,7 +109,13 @@ pub fn dispatch(server: &Server, client: &mut Client, args: &[Bytes]) -> Outcome
             .total_error_replies
             .fetch_add(1, Ordering::Relaxed);
         server.stats.count_error(&reply);
-        return Outcome::Reply(reply);
+        return Outcome::Reply(crate::multi::rejected(server, client, args, reply));
+    }
+    // Inside MULTI, commands are queued (or refused) instead of run.
+    if client.multi.is_some() {
+        if let Some(reply) = crate::multi::queue(server, client, entry, args) {
+            return Outcome::Reply(reply);
+        }
     }
     execute(server, client, entry, args)
 }
@@ -260,5 +263,81 @@ impl Outcome {
             Outcome::Reply(r) => r,
             Outcome::Blocked(p) => p.waiter.request.timeout_reply.clone(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use resp::Protocol;
+    use storage::Clock;
+
+    use super::*;
+    use crate::client::{flag, ClientInfo};
+    use crate::config::Values;
+
+    fn setup() -> (Server, Client) {
+        let server = Server::new(Values::default(), None, Clock::manual(1_700_000_000_000));
+        let info = Arc::new(ClientInfo::new(
+            1,
+            "127.0.0.1:1".into(),
+            "127.0.0.1:6379".into(),
+            0,
+            1_700_000_000_000,
+        ));
+        (server, Client::new(info, true))
+    }
+
+    fn run(server: &Server, client: &mut Client, cmd: &str) -> String {
+        let args: Vec<Bytes> = cmd
+            .split(' ')
+            .map(|a| Bytes::copy_from_slice(a.as_bytes()))
+            .collect();
+        let reply = dispatch(server, client, &args).into_reply();
+        String::from_utf8_lossy(&reply.to_vec(Protocol::Resp2)).into_owned()
+    }
+
+    /// The RESP2 subscribed-context check runs before MULTI queueing, as in
+    /// Redis: the command is refused rather than queued, and the refusal
+    /// flags the transaction so that EXEC aborts.
+    #[test]
+    fn subscribed_context_refuses_before_queueing() {
+        let (server, mut client) = setup();
+        assert_eq!(run(&server, &mut client, "MULTI"), "+OK\r\n");
+        client.info.set_flag(flag::PUBSUB, true);
+        assert_eq!(
+            run(&server, &mut client, "SET k v"),
+            "-ERR Can't execute 'set': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / \
+             QUIT / RESET are allowed in this context\r\n"
+        );
+        // Allowed commands are still queued.
+        assert_eq!(run(&server, &mut client, "PING"), "+QUEUED\r\n");
+        client.info.set_flag(flag::PUBSUB, false);
+        assert_eq!(
+            run(&server, &mut client, "EXEC"),
+            "-EXECABORT Transaction discarded because of previous errors.\r\n"
+        );
+        assert!(client.multi.is_none());
+        assert_eq!(run(&server, &mut client, "EXISTS k"), ":0\r\n");
+    }
+
+    /// EXEC refused in the subscribed context discards the transaction
+    /// with Redis's EXECABORT wording.
+    #[test]
+    fn subscribed_context_refusing_exec_discards_the_transaction() {
+        let (server, mut client) = setup();
+        assert_eq!(run(&server, &mut client, "MULTI"), "+OK\r\n");
+        assert_eq!(run(&server, &mut client, "SET k v"), "+QUEUED\r\n");
+        client.info.set_flag(flag::PUBSUB, true);
+        assert_eq!(
+            run(&server, &mut client, "EXEC"),
+            "-EXECABORT Transaction discarded because of: Can't execute 'exec': only \
+             (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this \
+             context\r\n"
+        );
+        assert!(client.multi.is_none());
+        client.info.set_flag(flag::PUBSUB, false);
+        assert_eq!(run(&server, &mut client, "EXISTS k"), ":0\r\n");
     }
 }

@@ -26,6 +26,7 @@ use crate::ctx::Ctx;
 use crate::error::{
     err, CmdResult, NOT_INTEGER, NO_SUCH_KEY, OUT_OF_RANGE_POSITIVE, SYNTAX, WRONGTYPE,
 };
+use crate::notify::class;
 use crate::parse;
 
 /// Unwraps a handler step, returning its error reply from the handler.
@@ -135,6 +136,34 @@ fn timeout_deadline(ctx: &Ctx, arg: &[u8]) -> CmdResult<Option<i64>> {
     Ok(Some(now + ms))
 }
 
+/// The keyspace event of a push at `end`.
+fn push_event(end: End) -> &'static str {
+    match end {
+        End::Head => "lpush",
+        End::Tail => "rpush",
+    }
+}
+
+/// The keyspace event of a pop from `end`.
+fn pop_event(end: End) -> &'static str {
+    match end {
+        End::Head => "lpop",
+        End::Tail => "rpop",
+    }
+}
+
+/// What Redis raises after elements were removed from the list at `key`
+/// (its listElementsRemoved and the LTRIM/LREM equivalents): `event`, then
+/// `del` when the list was emptied (and deleted), and the key modified.
+fn removed_events(ctx: &mut Ctx, key: &[u8], event: &'static str, deleted: bool) {
+    let db = ctx.db();
+    ctx.notify(class::LIST, event, db, key);
+    if deleted {
+        ctx.notify(class::GENERIC, "del", db, key);
+    }
+    ctx.modified(db, key);
+}
+
 /// The elements of `items` as bulk replies.
 fn bulks(items: Vec<Bytes>) -> Reply {
     Reply::Array(items.into_iter().map(Reply::Bulk).collect())
@@ -196,36 +225,47 @@ fn pop_from(ctx: &mut Ctx, key: &[u8], end: End, count: usize) -> CmdResult<Opti
     if empty {
         ctx.ks.remove(db, key);
     }
+    removed_events(ctx, key, pop_event(end), empty);
     ctx.dirty(n as u64);
     Ok(Some(items))
 }
 
 /// Pushes `items` in order at one end of the list at `key`, creating it,
 /// and returns the new length (LPUSH, RPUSH, and the push half of moves).
+/// Raises `new` when it creates the key, then `lpush`/`rpush` (one event
+/// however many elements), as Redis's pushGenericCommand and
+/// lmoveHandlePush do.
 fn push_to(ctx: &mut Ctx, key: &[u8], end: End, items: &[&[u8]]) -> CmdResult<usize> {
     let db = ctx.db();
     let fill = fill(ctx);
     let bytes: usize = items.iter().map(|i| i.len()).sum();
-    if let Some(l) = write_list(&mut ctx.ks, db, key)? {
+    let len = if let Some(l) = write_list(&mut ctx.ks, db, key)? {
         l.will_grow(bytes, items.len(), fill);
         for it in items {
             l.push(end, it);
         }
-        return Ok(l.len());
-    }
-    let mut l = List::new();
-    l.will_grow(bytes, items.len(), fill);
-    for it in items {
-        l.push(end, it);
-    }
-    let len = l.len();
-    ctx.ks.set(db, key, Value::List(Box::new(l)), false);
+        l.len()
+    } else {
+        let mut l = List::new();
+        l.will_grow(bytes, items.len(), fill);
+        for it in items {
+            l.push(end, it);
+        }
+        let len = l.len();
+        ctx.ks.set(db, key, Value::List(Box::new(l)), false);
+        ctx.created(db, key);
+        len
+    };
+    ctx.signal(class::LIST, push_event(end), key);
     Ok(len)
 }
 
 /// Moves one element from `from` of `src` to `to` of `dst` (LMOVE,
 /// RPOPLPUSH and their blocking forms). None when `src` has no list; the
 /// destination's type is only checked when there is something to move.
+/// As in Redis's lmoveGenericCommand, the push's events (`new`, `lpush` /
+/// `rpush` on the destination) come before the pop's (`lpop` / `rpop`,
+/// then `del` when the source empties).
 fn move_one(ctx: &mut Ctx, src: &[u8], dst: &[u8], from: End, to: End) -> CmdResult<Option<Bytes>> {
     let db = ctx.db();
     let fill = fill(ctx);
@@ -236,10 +276,12 @@ fn move_one(ctx: &mut Ctx, src: &[u8], dst: &[u8], from: End, to: End) -> CmdRes
     write_list(&mut ctx.ks, db, dst)?;
     let l = write_list(&mut ctx.ks, db, src)?.expect("source checked above");
     let v = l.pop(from).expect("source is not empty");
-    if src == dst {
+    let emptied = if src == dst {
         l.will_grow(v.len(), 1, fill);
         l.push(to, &v);
         l.shrunk(fill);
+        ctx.signal(class::LIST, push_event(to), dst);
+        false
     } else {
         let empty = l.is_empty();
         if empty {
@@ -248,7 +290,9 @@ fn move_one(ctx: &mut Ctx, src: &[u8], dst: &[u8], from: End, to: End) -> CmdRes
             l.shrunk(fill);
         }
         push_to(ctx, dst, to, &[&v])?;
-    }
+        empty
+    };
+    removed_events(ctx, src, pop_event(from), emptied);
     ctx.dirty(1);
     Ok(Some(v))
 }
@@ -336,6 +380,7 @@ fn linsert(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         return Reply::Integer(-1);
     }
     let len = l.len();
+    ctx.signal(class::LIST, "linsert", &args[1]);
     ctx.dirty(1);
     Reply::Integer(len as i64)
 }
@@ -515,6 +560,7 @@ fn lset(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         return err(INDEX_RANGE);
     }
     l.shrunk(fill);
+    ctx.signal(class::LIST, "lset", &args[1]);
     ctx.dirty(1);
     Reply::ok()
 }
@@ -536,11 +582,14 @@ fn ltrim(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     };
     l.delete_range(len - rtrim, rtrim);
     l.delete_range(0, ltrim);
-    if l.is_empty() {
+    let empty = l.is_empty();
+    if empty {
         ctx.ks.remove(db, &args[1]);
     } else {
         l.shrunk(fill);
     }
+    // Redis raises `ltrim` even when nothing was cut.
+    removed_events(ctx, &args[1], "ltrim", empty);
     ctx.dirty((ltrim + rtrim) as u64);
     Reply::ok()
 }
@@ -555,10 +604,14 @@ fn lrem(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         return Reply::Integer(0);
     };
     let removed = l.remove(count, &args[3]);
-    if l.is_empty() {
+    let empty = l.is_empty();
+    if empty {
         ctx.ks.remove(db, &args[1]);
     } else if removed > 0 {
         l.shrunk(fill);
+    }
+    if removed > 0 {
+        removed_events(ctx, &args[1], "lrem", empty);
     }
     ctx.dirty(removed as u64);
     Reply::Integer(removed as i64)

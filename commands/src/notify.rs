@@ -5,7 +5,9 @@
 //! [`Ctx::notify`] with the event Redis raises (Redis's notifyKeyspaceEvent).
 //! Both only record, and only when someone listens; `observers` acts on the
 //! records while the command still holds its locks, so the order of events
-//! matches the order of writes.
+//! matches the order of writes. Keys that lazy expiry deleted before a
+//! record is added become their `expired` event (and touched key) first, as
+//! Redis raises `expired` during the lookup that precedes the write.
 
 use storage::{Key, KeyEvent};
 
@@ -50,6 +52,7 @@ impl Ctx<'_, '_> {
     /// Reports that `key` in `db` was modified (Redis's signalModifiedKey).
     /// Call it once per key a command actually changes, deletions included.
     pub fn modified(&mut self, db: usize, key: &[u8]) {
+        crate::observers::flush_expired(self.server, &mut self.ks);
         if self.server.observers_active() {
             self.ks.touched.push((db, Key::new(key)));
         }
@@ -58,6 +61,7 @@ impl Ctx<'_, '_> {
     /// Raises keyspace event `event` of class `class` for `key` in `db`
     /// (Redis's notifyKeyspaceEvent), with Redis's event names.
     pub fn notify(&mut self, class: u32, event: &'static str, db: usize, key: &[u8]) {
+        crate::observers::flush_expired(self.server, &mut self.ks);
         if self.server.notify_flags() & class != 0 {
             self.ks.events.push(KeyEvent {
                 class,

@@ -22,6 +22,7 @@ use storage::{LimitValues, Value};
 use crate::command;
 use crate::ctx::Ctx;
 use crate::error::{err, CmdResult, NOT_FLOAT, OUT_OF_RANGE_POSITIVE, SYNTAX, WRONGTYPE};
+use crate::notify::class;
 use crate::parse;
 
 const NAN_SCORE: &str = "ERR resulting score is not a number (NaN)";
@@ -249,13 +250,26 @@ fn write<'a>(ctx: &'a mut Ctx, key: &[u8]) -> CmdResult<Option<&'a mut ZSet>> {
     }
 }
 
-/// Deletes `key` if its sorted set became empty.
-fn drop_if_empty(ctx: &mut Ctx, key: &[u8]) {
+/// Deletes `key` if its sorted set became empty; tells whether it did.
+fn drop_if_empty(ctx: &mut Ctx, key: &[u8]) -> bool {
     let empty = matches!(write(ctx, key), Ok(Some(z)) if z.is_empty());
     if empty {
         let db = ctx.db();
         ctx.ks.remove(db, key);
     }
+    empty
+}
+
+/// What Redis raises after members were removed from the sorted set at
+/// `key` (ZREM, the ZREMRANGEBY* forms, the pops): `event`, then `del` when
+/// the set was emptied and deleted, and the key modified.
+fn removed_events(ctx: &mut Ctx, key: &[u8], event: &'static str, deleted: bool) {
+    let db = ctx.db();
+    ctx.notify(class::ZSET, event, db, key);
+    if deleted {
+        ctx.notify(class::GENERIC, "del", db, key);
+    }
+    ctx.modified(db, key);
 }
 
 /// Members (and scores) as Redis replies them: members only; flat
@@ -291,18 +305,28 @@ fn collect_ranks(z: &ZSet, start: usize, end: usize, rev: bool) -> Vec<(Bytes, f
 
 /// Stores `items` (distinct members) at `dst`, replacing whatever was there
 /// (no deadline kept), or deletes `dst` when there is nothing to store.
-/// Replies the number stored.
-fn store_result(ctx: &mut Ctx, dst: &[u8], items: &[(Bytes, f64)]) -> Reply {
+/// Replies the number stored. `event` is the command's keyspace event
+/// (`zunionstore`, `zrangestore`, ...), raised after `new` when `dst` is
+/// created; deleting `dst` raises `del` instead.
+fn store_result(ctx: &mut Ctx, dst: &[u8], items: &[(Bytes, f64)], event: &'static str) -> Reply {
     let db = ctx.db();
     if items.is_empty() {
         if ctx.ks.remove(db, dst).is_some() {
+            ctx.signal(class::GENERIC, "del", dst);
             ctx.dirty(1);
         }
         return Reply::Integer(0);
     }
     let l = limits(ctx);
     let z = ZSet::from_members(items.iter().map(|(m, s)| (&m[..], *s)), &l);
-    ctx.ks.set(db, dst, Value::ZSet(Box::new(z)), false);
+    if ctx
+        .ks
+        .set(db, dst, Value::ZSet(Box::new(z)), false)
+        .is_none()
+    {
+        ctx.created(db, dst);
+    }
+    ctx.signal(class::ZSET, event, dst);
     ctx.dirty(1);
     Reply::Integer(items.len() as i64)
 }
@@ -442,6 +466,7 @@ fn zadd(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         let max_len = pairs.iter().map(|(_, m)| m.len()).max().unwrap_or(0);
         let z = ZSet::with_hint(pairs.len(), max_len, &l);
         ctx.ks.set(db, key, Value::ZSet(Box::new(z)), false);
+        ctx.created(db, key);
     }
     let z = tri!(write(ctx, key)).expect("present");
     let (mut added, mut updated) = (0i64, 0i64);
@@ -455,6 +480,10 @@ fn zadd(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
             AddOutcome::Nop => continue,
         }
         last = Some(s);
+    }
+    if added + updated > 0 {
+        let event = if f.incr { "zincr" } else { "zadd" };
+        ctx.signal(class::ZSET, event, key);
     }
     ctx.dirty((added + updated) as u64);
     if f.incr {
@@ -473,14 +502,20 @@ fn zincrby(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     if tri!(write(ctx, key)).is_none() {
         let z = ZSet::with_hint(1, member.len(), &l);
         ctx.ks.set(db, key, Value::ZSet(Box::new(z)), false);
+        ctx.created(db, key);
     }
     let z = tri!(write(ctx, key)).expect("present");
     let f = AddFlags {
         incr: true,
         ..AddFlags::default()
     };
-    let (_, s) = tri!(zadd_one(z, member, incr, f, &l));
-    ctx.dirty(1);
+    let (outcome, s) = tri!(zadd_one(z, member, incr, f, &l));
+    // As for ZADD INCR: an increment that leaves the score as it was
+    // changes nothing and raises nothing.
+    if matches!(outcome, AddOutcome::Added | AddOutcome::Updated) {
+        ctx.signal(class::ZSET, "zincr", key);
+        ctx.dirty(1);
+    }
     Reply::Double(s)
 }
 
@@ -786,7 +821,7 @@ fn zrange_generic(
         Some(z) => select(z, &spec, rev, offset, limit),
     };
     if store {
-        return store_result(ctx, &args[1], &items);
+        return store_result(ctx, &args[1], &items, "zrangestore");
     }
     scored_reply(resp3(ctx), items, withscores)
 }
@@ -863,7 +898,8 @@ fn zrem(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         }
     }
     if n > 0 {
-        drop_if_empty(ctx, key);
+        let deleted = drop_if_empty(ctx, key);
+        removed_events(ctx, key, "zrem", deleted);
         ctx.dirty(n);
     }
     Reply::Integer(n as i64)
@@ -884,7 +920,13 @@ fn zremrange_generic(ctx: &mut Ctx, args: &[Bytes], spec: RangeSpec) -> Reply {
     };
     let n = z.remove_ranks(a, b);
     if n > 0 {
-        drop_if_empty(ctx, key);
+        let deleted = drop_if_empty(ctx, key);
+        let event = match spec {
+            RangeSpec::Rank(..) => "zremrangebyrank",
+            RangeSpec::Score(_) => "zremrangebyscore",
+            RangeSpec::Lex(_) => "zremrangebylex",
+        };
+        removed_events(ctx, key, event, deleted);
         ctx.dirty(n as u64);
     }
     Reply::Integer(n as i64)
@@ -1145,8 +1187,13 @@ fn setop_generic(
             .unwrap_or(std::cmp::Ordering::Equal)
             .then_with(|| a.0.cmp(&b.0))
     });
+    let event = match op {
+        SetOp::Union => "zunionstore",
+        SetOp::Inter => "zinterstore",
+        SetOp::Diff => "zdiffstore",
+    };
     match dst {
-        Some(d) => store_result(ctx, d, &result),
+        Some(d) => store_result(ctx, d, &result, event),
         None => scored_reply(resp3(ctx), result, withscores),
     }
 }
@@ -1242,7 +1289,8 @@ fn pop_from(ctx: &mut Ctx, key: &[u8], max: bool, count: usize) -> Vec<(Bytes, f
         z.remove_ranks(0, n);
         v
     };
-    drop_if_empty(ctx, key);
+    let deleted = drop_if_empty(ctx, key);
+    removed_events(ctx, key, if max { "zpopmax" } else { "zpopmin" }, deleted);
     ctx.dirty(n as u64);
     items
 }

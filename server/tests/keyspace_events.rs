@@ -213,3 +213,212 @@ fn events_inside_exec_come_in_command_order() {
     let got: Vec<String> = (0..4).map(|_| event(&mut s)).collect();
     assert_eq!(got.join(" "), "new(a) set(a) incrby(a) del(a)");
 }
+
+/// t_list.c: one `lpush`/`rpush` per push whatever the element count (the X
+/// forms too), `new` before it when the list is created, `del` after the
+/// command's own event when a list is emptied, and nothing when nothing
+/// changed. Checked against Redis 7.
+#[test]
+fn list_commands() {
+    check(&[
+        ("LPUSH l a b", "new(l) lpush(l)"),
+        ("LPUSH l c", "lpush(l)"),
+        ("RPUSH l d", "rpush(l)"),
+        ("LPUSHX l e", "lpush(l)"),
+        ("RPUSHX l f", "rpush(l)"),
+        ("LPUSHX nosuch a", ""),
+        ("RPUSHX nosuch a", ""),
+        ("LINSERT l BEFORE a x", "linsert(l)"),
+        ("LINSERT l BEFORE nosuch x", ""),
+        ("LINSERT nosuch BEFORE a x", ""),
+        ("LSET l 0 y", "lset(l)"),
+        ("LSET l 100 y", ""),
+        ("LREM l 1 y", "lrem(l)"),
+        ("LREM l 1 nosuch", ""),
+        ("LTRIM l 0 100", "ltrim(l)"),
+        ("LTRIM l 0 1", "ltrim(l)"),
+        ("LTRIM nosuch 0 1", ""),
+        ("LPOP l", "lpop(l)"),
+        ("RPOP l 0", ""),
+        ("RPOP l 5", "rpop(l) del(l)"),
+        ("LPOP l", ""),
+        ("RPUSH l a b c", "new(l) rpush(l)"),
+        ("LPOP l 2", "lpop(l)"),
+        ("RPOP l", "rpop(l) del(l)"),
+        ("RPUSH l a a b", "new(l) rpush(l)"),
+        ("LREM l 0 a", "lrem(l)"),
+        ("LREM l 0 b", "lrem(l) del(l)"),
+        ("RPUSH o a", "new(o) rpush(o)"),
+        ("LTRIM o 1 0", "ltrim(o) del(o)"),
+    ]);
+}
+
+/// LMOVE and RPOPLPUSH raise the destination's push events before the
+/// source's pop events (Redis's lmoveGenericCommand); LMPOP and the
+/// blocking forms that can serve at once raise what LPOP/RPOP raise.
+#[test]
+fn list_moves_and_multi_pops() {
+    check(&[
+        ("RPUSH s a b", "new(s) rpush(s)"),
+        ("LMOVE s d LEFT RIGHT", "new(d) rpush(d) lpop(s)"),
+        ("LMOVE s d RIGHT LEFT", "lpush(d) rpop(s) del(s)"),
+        ("LMOVE s d RIGHT LEFT", ""),
+        ("RPOPLPUSH d d", "lpush(d) rpop(d)"),
+        ("RPOPLPUSH d e", "new(e) lpush(e) rpop(d)"),
+        ("RPUSH m x", "new(m) rpush(m)"),
+        ("LMOVE m m LEFT RIGHT", "rpush(m) lpop(m)"),
+        ("LMPOP 2 nosuch m LEFT COUNT 5", "lpop(m) del(m)"),
+        ("LMPOP 1 m LEFT", ""),
+        ("RPUSH m x y", "new(m) rpush(m)"),
+        ("BLPOP m 1", "lpop(m)"),
+        ("BRPOP m 1", "rpop(m) del(m)"),
+        ("RPUSH m x y", "new(m) rpush(m)"),
+        ("BLMPOP 1 1 m RIGHT COUNT 5", "rpop(m) del(m)"),
+        ("RPUSH m x", "new(m) rpush(m)"),
+        ("BLMOVE m n LEFT LEFT 1", "new(n) lpush(n) lpop(m) del(m)"),
+        ("BRPOPLPUSH n o 1", "new(o) lpush(o) rpop(n) del(n)"),
+    ]);
+}
+
+/// t_zset.c: `zadd` (`zincr` for INCR and ZINCRBY) only when a member was
+/// added or its score changed; ranges and pops raise one event per command,
+/// then `del` when the set empties; the STORE forms raise `new` and their
+/// event, or `del` when an empty result deletes the destination.
+#[test]
+fn zset_commands() {
+    check(&[
+        ("ZADD z 1 a 2 b", "new(z) zadd(z)"),
+        ("ZADD z 1 a", ""),
+        ("ZADD z 3 a", "zadd(z)"),
+        ("ZADD z CH 4 a", "zadd(z)"),
+        ("ZADD z XX 1 nosuch", ""),
+        ("ZADD z NX 1 a", ""),
+        ("ZADD zz XX 1 a", ""),
+        ("ZADD z INCR 1 a", "zincr(z)"),
+        ("ZADD z INCR 0 a", ""),
+        ("ZINCRBY z 1 b", "zincr(z)"),
+        ("ZINCRBY z 0 b", ""),
+        ("ZINCRBY z2 1 b", "new(z2) zincr(z2)"),
+        ("ZREM z nosuch", ""),
+        ("ZREM z a", "zrem(z)"),
+        ("ZREM z2 b", "zrem(z2) del(z2)"),
+        ("ZADD z 1 a 2 c 3 d", "zadd(z)"),
+        ("ZREMRANGEBYSCORE z 100 200", ""),
+        ("ZREMRANGEBYSCORE z 1 1", "zremrangebyscore(z)"),
+        ("ZREMRANGEBYRANK z 0 0", "zremrangebyrank(z)"),
+        ("ZREMRANGEBYLEX z [a [z", "zremrangebylex(z) del(z)"),
+        ("ZADD z 1 a 2 b 3 c 4 d", "new(z) zadd(z)"),
+        ("ZPOPMIN z", "zpopmin(z)"),
+        ("ZPOPMAX z", "zpopmax(z)"),
+        ("ZPOPMIN z 0", ""),
+        ("ZPOPMIN nosuch", ""),
+        ("ZPOPMAX z 10", "zpopmax(z) del(z)"),
+        ("ZADD z 1 a 2 b 3 c 4 d", "new(z) zadd(z)"),
+        ("ZMPOP 1 z MIN COUNT 2", "zpopmin(z)"),
+        ("BZPOPMIN z 1", "zpopmin(z)"),
+        ("BZPOPMAX z 1", "zpopmax(z) del(z)"),
+        ("ZADD z 1 a 2 b", "new(z) zadd(z)"),
+        ("BZMPOP 1 1 z MAX COUNT 5", "zpopmax(z) del(z)"),
+        ("ZADD z 1 a 2 b", "new(z) zadd(z)"),
+        ("ZADD y 2 b 3 c", "new(y) zadd(y)"),
+        ("ZUNIONSTORE u 2 z y", "new(u) zunionstore(u)"),
+        ("ZUNIONSTORE u 2 z y", "zunionstore(u)"),
+        ("ZINTERSTORE u 2 z y", "zinterstore(u)"),
+        ("ZINTERSTORE u 2 z nosuch", "del(u)"),
+        ("ZINTERSTORE u 2 z nosuch", ""),
+        ("ZDIFFSTORE u 2 z y", "new(u) zdiffstore(u)"),
+        ("ZDIFFSTORE u 2 z z", "del(u)"),
+        ("ZRANGESTORE r z 0 -1", "new(r) zrangestore(r)"),
+        ("ZRANGESTORE r z 0 -1", "zrangestore(r)"),
+        ("ZRANGESTORE r z 5 6", "del(r)"),
+        ("ZRANGESTORE r nosuch 0 -1", ""),
+        ("ZRANGESTORE r z 0 0", "new(r) zrangestore(r)"),
+        ("ZRANGE z 0 -1", ""),
+    ]);
+}
+
+/// A blocked client served by another client's push raises its events after
+/// the pusher's, in the order the command raises them when it serves at once
+/// (Redis 7.2 runs the blocked command again).
+#[test]
+fn served_blocked_clients_raise_their_command_events() {
+    let srv = common::start();
+    let mut c = Conn::connect(srv.addr);
+    let mut b = Conn::connect(srv.addr);
+    let mut s = Conn::connect(srv.addr);
+    c.raw(&["CONFIG", "SET", "notify-keyspace-events", "EAn"]);
+    s.cmd(&["PSUBSCRIBE", "__keyevent@*__:*"]);
+    b.send_raw(&Conn::encode(&[
+        b"BLMOVE", b"src", b"dst", b"LEFT", b"RIGHT", b"0",
+    ]));
+    // Wait until the client is parked.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while c.raw(&["INFO", "clients"]).contains("blocked_clients:0") {
+        assert!(std::time::Instant::now() < deadline, "client never blocked");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    c.cmd(&["LPUSH", "src", "a"]);
+    assert_eq!(b.read_frame(), Frame::Bulk(bytes::Bytes::from_static(b"a")));
+    b.send_raw(&Conn::encode(&[b"BZPOPMIN", b"z", b"0"]));
+    while c.raw(&["INFO", "clients"]).contains("blocked_clients:0") {
+        assert!(std::time::Instant::now() < deadline, "client never blocked");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    c.cmd(&["ZADD", "z", "1", "m"]);
+    assert!(matches!(b.read_frame(), Frame::Array(_)));
+    let got: Vec<String> = (0..10).map(|_| event(&mut s)).collect();
+    assert_eq!(
+        got.join(" "),
+        "new(src) lpush(src) new(dst) rpush(dst) lpop(src) del(src) \
+         new(z) zadd(z) zpopmin(z) del(z)"
+    );
+}
+
+/// A key that lazy expiry deletes while a command looks it up raises
+/// `expired` before the command's own events, as in Redis (`expired new
+/// set`, not `new set expired`). A slow active-expiry cycle (hz 1) leaves
+/// the stale keys to the lookups.
+#[test]
+fn lazily_expired_keys_raise_expired_before_the_command_events() {
+    let srv = common::start_with(|v| v.hz = 1);
+    let mut c = Conn::connect(srv.addr);
+    let mut s = Conn::connect(srv.addr);
+    c.raw(&["CONFIG", "SET", "notify-keyspace-events", "EAn"]);
+    s.cmd(&["PSUBSCRIBE", "__keyevent@*__:*"]);
+    let cases: &[(&[&str], &str, &str)] = &[
+        (
+            &["SET", "k", "v", "PX", "1"],
+            "SET k v2",
+            "expired(k) new(k) set(k)",
+        ),
+        (
+            &["RPUSH", "l", "a"],
+            "LPUSH l x",
+            "expired(l) new(l) lpush(l)",
+        ),
+        (
+            &["ZADD", "z", "1", "a"],
+            "ZADD z 2 b",
+            "expired(z) new(z) zadd(z)",
+        ),
+        (
+            &["HSET", "h", "f", "v"],
+            "HSET h f v",
+            "expired(h) new(h) hset(h)",
+        ),
+    ];
+    for (setup, cmd, expected) in cases {
+        c.cmd(setup);
+        if setup[0] != "SET" {
+            c.cmd(&["PEXPIRE", setup[1], "1"]);
+        }
+        // Drain the setup's events (`new`, the write, `expire`).
+        for _ in 0..3 {
+            event(&mut s);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        c.cmd(&words(cmd));
+        let got: Vec<String> = (0..3).map(|_| event(&mut s)).collect();
+        assert_eq!(got.join(" "), *expected, "events of `{cmd}`");
+    }
+}

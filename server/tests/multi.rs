@@ -536,3 +536,74 @@ fn watch_based_increments_lose_nothing() {
     let mut c = Conn::connect(addr);
     assert_eq!(c.raw(&["GET", "ctr"]), "$3\r\n400\r\n");
 }
+
+/// Runs `write` from another client between WATCH and EXEC on `key` and
+/// returns EXEC's reply.
+fn exec_after_write(a: &mut Conn, b: &mut Conn, key: &str, write: &[&str]) -> String {
+    assert_eq!(a.raw(&["WATCH", key]), "+OK\r\n");
+    b.cmd(write);
+    assert_eq!(a.raw(&["MULTI"]), "+OK\r\n");
+    assert_eq!(a.raw(&["PING"]), "+QUEUED\r\n");
+    a.raw(&["EXEC"])
+}
+
+/// List and sorted-set writes signal the keys they modify (Redis's
+/// signalModifiedKey): LPUSH and ZADD, creating or growing, fail a
+/// watching EXEC, as do pops, moves (both keys) and removals; writes that
+/// change nothing leave it alone.
+#[test]
+fn list_and_zset_writes_fail_a_watching_exec() {
+    let srv = start();
+    let mut a = Conn::connect(srv.addr);
+    let mut b = Conn::connect(srv.addr);
+    let aborted = "*-1\r\n";
+    let ran = "*1\r\n+PONG\r\n";
+    assert_eq!(
+        exec_after_write(&mut a, &mut b, "l", &["LPUSH", "l", "x"]),
+        aborted
+    );
+    assert_eq!(
+        exec_after_write(&mut a, &mut b, "l", &["LPUSH", "l", "y"]),
+        aborted
+    );
+    assert_eq!(
+        exec_after_write(&mut a, &mut b, "z", &["ZADD", "z", "1", "m"]),
+        aborted
+    );
+    assert_eq!(
+        exec_after_write(&mut a, &mut b, "z", &["ZADD", "z", "2", "m"]),
+        aborted
+    );
+    let cases: &[(&str, &[&str], &str)] = &[
+        ("l", &["LPUSHX", "nosuch", "x"], ran),
+        ("l", &["RPUSHX", "l", "x"], aborted),
+        ("l", &["LINSERT", "l", "BEFORE", "x", "w"], aborted),
+        ("l", &["LINSERT", "l", "BEFORE", "nosuch", "w"], ran),
+        ("l", &["LSET", "l", "0", "v"], aborted),
+        ("l", &["LREM", "l", "0", "nosuch"], ran),
+        ("l", &["LREM", "l", "1", "w"], aborted),
+        ("l", &["LTRIM", "l", "0", "-1"], aborted),
+        ("dst", &["LMOVE", "l", "dst", "LEFT", "LEFT"], aborted),
+        ("l", &["RPOPLPUSH", "l", "dst"], aborted),
+        ("l", &["LPOP", "l"], aborted),
+        ("l", &["LPOP", "l"], ran),
+        ("z", &["ZADD", "z", "NX", "5", "m"], ran),
+        ("z", &["ZINCRBY", "z", "1", "m"], aborted),
+        ("z", &["ZREM", "z", "nosuch"], ran),
+        ("z", &["ZREMRANGEBYSCORE", "z", "100", "200"], ran),
+        ("z", &["ZPOPMIN", "z"], aborted),
+        ("u", &["ZUNIONSTORE", "u", "1", "dst"], ran),
+        ("z", &["ZADD", "z", "1", "a", "2", "b"], aborted),
+        ("u", &["ZUNIONSTORE", "u", "1", "z"], aborted),
+        ("u", &["ZRANGESTORE", "u", "z", "0", "0"], aborted),
+        ("u", &["ZREMRANGEBYRANK", "u", "0", "-1"], aborted),
+        ("z", &["ZMPOP", "1", "z", "MAX", "COUNT", "5"], aborted),
+    ];
+    for (key, write, expected) in cases {
+        assert_eq!(
+            exec_after_write(&mut a, &mut b, key, write),
+            *expected,
+            "WATCH {key}, then {write:?}"
+        );
+    }
+}
