@@ -140,13 +140,12 @@ pub(crate) fn rejected(
 ) -> Reply {
     if args[0].eq_ignore_ascii_case(b"exec") {
         discard(server, client);
-        let text = match &reply {
-            Reply::Error(t) => t.strip_prefix("ERR ").unwrap_or(t).to_string(),
-            _ => String::new(),
-        };
-        return Reply::error(format!(
-            "EXECABORT Transaction discarded because of: {text}"
-        ));
+        let mut text = b"EXECABORT Transaction discarded because of: ".to_vec();
+        if let Reply::Error(t) = &reply {
+            let t = t.as_bytes();
+            text.extend_from_slice(t.strip_prefix(b"ERR ").unwrap_or(t));
+        }
+        return Reply::error(text);
     }
     if let Some(m) = client.multi.as_mut() {
         m.aborted = true;
@@ -246,7 +245,10 @@ fn forget(server: &Server, w: &Arc<Watcher>) {
 /// Marks dirty the watchers of every key the command reported modified.
 /// Called by the after-command step while the keys' shards are still held.
 pub(crate) fn touch_watched(server: &Server, ks: &Locked<'_>) {
-    if server.watches.keys.is_empty() || ks.touched.is_empty() {
+    // `touched` is only filled while someone observes; checking it first
+    // keeps the common case to one length test (DashMap::is_empty would
+    // visit every shard of the map).
+    if ks.touched.is_empty() || server.watches.keys.is_empty() {
         return;
     }
     for (db, key) in &ks.touched {
@@ -522,6 +524,8 @@ fn exec(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
     // anyone else can see them, as after any single write.
     crate::observers::after_command(server, &mut ks);
     crate::blocking::serve_ready(server, &mut ks);
+    // The transaction's writes reach the stream as one MULTI ... EXEC.
+    crate::propagate::flush(server, true);
     drop(ks);
     for i in deferred {
         let q = &state.queue[i];

@@ -124,7 +124,7 @@ impl Subscriber {
             return;
         }
         let size = reply_size(&reply);
-        let pending = self.pending.fetch_add(size, Ordering::Relaxed) + size;
+        let pending = self.pending.fetch_add(size, Ordering::AcqRel) + size;
         let (hard, soft, secs) = match self.info.client_type() {
             ClientType::PubSub => limits[2],
             ClientType::Replica => limits[1],
@@ -156,7 +156,7 @@ impl Subscriber {
     /// Queues a reply for this connection itself, outside any limit.
     fn push_own(&self, reply: Reply) {
         self.pending
-            .fetch_add(reply_size(&reply), Ordering::Relaxed);
+            .fetch_add(reply_size(&reply), Ordering::AcqRel);
         let _ = self.tx.send(reply);
     }
 
@@ -169,6 +169,11 @@ impl Subscriber {
         out: &mut bytes::BytesMut,
         max: usize,
     ) -> usize {
+        // Called around every command: most connections never have pushes,
+        // and the counter is raised before a push enters the queue.
+        if self.pending.load(Ordering::Acquire) == 0 {
+            return 0;
+        }
         let mut n = 0;
         while n < max {
             match rx.try_recv() {
@@ -191,6 +196,9 @@ impl Subscriber {
 
     /// Records that `n` drained bytes have been written to the socket.
     pub fn written(&self, n: usize) {
+        if n == 0 {
+            return;
+        }
         let _ = self
             .pending
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |p| {
