@@ -155,8 +155,7 @@ impl Subscriber {
 
     /// Queues a reply for this connection itself, outside any limit.
     fn push_own(&self, reply: Reply) {
-        self.pending
-            .fetch_add(reply_size(&reply), Ordering::AcqRel);
+        self.pending.fetch_add(reply_size(&reply), Ordering::AcqRel);
         let _ = self.tx.send(reply);
     }
 
