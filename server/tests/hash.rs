@@ -11,66 +11,7 @@
 
 mod common;
 
-use std::net::SocketAddr;
-
-use common::{start, words, Conn};
-use ferrum_server::Running;
-
-/// The server under test: a fresh Ferrum, or the external server named by
-/// `FERRUM_TESTS_AGAINST`.
-struct Target {
-    _own: Option<Running>,
-    addr: SocketAddr,
-}
-
-impl Target {
-    fn conn(&self) -> Conn {
-        Conn::connect(self.addr)
-    }
-}
-
-fn target() -> Target {
-    match std::env::var("FERRUM_TESTS_AGAINST") {
-        Ok(addr) => {
-            let addr = addr.parse().expect("host:port");
-            let mut c = Conn::connect(addr);
-            assert_eq!(c.raw(&["FLUSHALL"]), "+OK\r\n");
-            Target { _own: None, addr }
-        }
-        Err(_) => {
-            let srv = start();
-            Target {
-                addr: srv.addr,
-                _own: Some(srv),
-            }
-        }
-    }
-}
-
-/// A connection to a fresh server.
-fn client() -> (Target, Conn) {
-    let t = target();
-    let c = t.conn();
-    (t, c)
-}
-
-/// Runs a space-separated command line and returns the exact reply.
-fn r(c: &mut Conn, line: &str) -> String {
-    c.raw(&words(line))
-}
-
-/// Runs each command line and checks its exact reply.
-fn check(c: &mut Conn, cases: &[(&str, &str)]) {
-    for (line, want) in cases {
-        assert_eq!(r(c, line), *want, "{line}");
-    }
-}
-
-/// Runs a command with binary arguments and returns the exact reply bytes.
-fn bin(c: &mut Conn, args: &[&[u8]]) -> Vec<u8> {
-    c.send_raw(&Conn::encode(args));
-    c.read_raw()
-}
+use common::*;
 
 const NIL: &str = "$-1\r\n";
 const OK: &str = "+OK\r\n";
@@ -79,18 +20,6 @@ const NOT_INT: &str = "-ERR value is not an integer or out of range\r\n";
 const NOT_FLOAT: &str = "-ERR value is not a valid float\r\n";
 const WRONGTYPE: &str = "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n";
 const EMPTY: &str = "*0\r\n";
-
-fn bulk(s: &str) -> String {
-    format!("${}\r\n{s}\r\n", s.len())
-}
-
-fn arr(items: &[&str]) -> String {
-    let mut out = format!("*{}\r\n", items.len());
-    for i in items {
-        out.push_str(&bulk(i));
-    }
-    out
-}
 
 #[test]
 fn set_get_and_friends() {

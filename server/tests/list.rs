@@ -13,78 +13,9 @@
 
 mod common;
 
-use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use common::{start, words, Conn};
-use ferrum_server::Running;
-
-/// The server under test: a fresh Ferrum, or the external server named by
-/// `FERRUM_TESTS_AGAINST`.
-struct Target {
-    own: Option<Running>,
-    addr: SocketAddr,
-}
-
-impl Target {
-    fn conn(&self) -> Conn {
-        Conn::connect(self.addr)
-    }
-
-    /// True when testing Ferrum itself (Redis 7.2 semantics).
-    fn is_ferrum(&self) -> bool {
-        self.own.is_some()
-    }
-}
-
-fn target() -> Target {
-    match std::env::var("FERRUM_TESTS_AGAINST") {
-        Ok(addr) => {
-            let addr = addr.parse().expect("host:port");
-            let mut c = Conn::connect(addr);
-            assert_eq!(c.raw(&["FLUSHALL"]), "+OK\r\n");
-            assert_eq!(
-                c.raw(&["CONFIG", "SET", "list-max-listpack-size", "-2"]),
-                "+OK\r\n"
-            );
-            Target { own: None, addr }
-        }
-        Err(_) => {
-            let srv = start();
-            Target {
-                addr: srv.addr,
-                own: Some(srv),
-            }
-        }
-    }
-}
-
-fn client() -> (Target, Conn) {
-    let t = target();
-    let c = t.conn();
-    (t, c)
-}
-
-/// Runs a space-separated command line and returns the exact reply.
-fn r(c: &mut Conn, line: &str) -> String {
-    c.raw(&words(line))
-}
-
-/// Runs each command line and checks its exact reply.
-fn check(c: &mut Conn, cases: &[(&str, &str)]) {
-    for (line, want) in cases {
-        assert_eq!(r(c, line), *want, "{line}");
-    }
-}
-
-/// An array of bulk strings, as RESP2 writes it.
-fn arr(items: &[&str]) -> String {
-    let mut s = format!("*{}\r\n", items.len());
-    for i in items {
-        s.push_str(&format!("${}\r\n{}\r\n", i.len(), i));
-    }
-    s
-}
+use common::*;
 
 const NIL: &str = "$-1\r\n";
 const NIL_ARR: &str = "*-1\r\n";

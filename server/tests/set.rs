@@ -15,64 +15,9 @@
 mod common;
 
 use std::collections::HashSet;
-use std::net::SocketAddr;
 
-use common::{start, words, Conn};
-use ferrum_server::Running;
+use common::*;
 use resp::Frame;
-
-struct Target {
-    _own: Option<Running>,
-    addr: SocketAddr,
-}
-
-impl Target {
-    fn conn(&self) -> Conn {
-        Conn::connect(self.addr)
-    }
-}
-
-fn target() -> Target {
-    match std::env::var("FERRUM_TESTS_AGAINST") {
-        Ok(addr) => {
-            let addr = addr.parse().expect("host:port");
-            let mut c = Conn::connect(addr);
-            assert_eq!(c.raw(&["FLUSHALL"]), "+OK\r\n");
-            // Tests change encoding thresholds: put Redis's defaults back.
-            for (k, v) in [
-                ("set-max-intset-entries", "512"),
-                ("set-max-listpack-entries", "128"),
-                ("set-max-listpack-value", "64"),
-            ] {
-                c.raw(&["CONFIG", "SET", k, v]);
-            }
-            Target { _own: None, addr }
-        }
-        Err(_) => {
-            let srv = start();
-            Target {
-                addr: srv.addr,
-                _own: Some(srv),
-            }
-        }
-    }
-}
-
-fn client() -> (Target, Conn) {
-    let t = target();
-    let c = t.conn();
-    (t, c)
-}
-
-fn r(c: &mut Conn, line: &str) -> String {
-    c.raw(&words(line))
-}
-
-fn check(c: &mut Conn, cases: &[(&str, &str)]) {
-    for (line, want) in cases {
-        assert_eq!(r(c, line), *want, "{line}");
-    }
-}
 
 /// True when the server under test has Redis 7.2's set encodings.
 fn has_listpack_sets(c: &mut Conn) -> bool {

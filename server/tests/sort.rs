@@ -9,77 +9,12 @@
 
 mod common;
 
-use std::net::SocketAddr;
-
-use common::{start, words, Conn};
-use ferrum_server::Running;
-
-/// The server under test: a fresh Ferrum, or the external server named by
-/// `FERRUM_TESTS_AGAINST`.
-struct Target {
-    _own: Option<Running>,
-    addr: SocketAddr,
-}
-
-impl Target {
-    fn conn(&self) -> Conn {
-        Conn::connect(self.addr)
-    }
-}
-
-fn target() -> Target {
-    match std::env::var("FERRUM_TESTS_AGAINST") {
-        Ok(addr) => {
-            let addr = addr.parse().expect("host:port");
-            let mut c = Conn::connect(addr);
-            assert_eq!(c.raw(&["FLUSHALL"]), "+OK\r\n");
-            Target { _own: None, addr }
-        }
-        Err(_) => {
-            let srv = start();
-            Target {
-                addr: srv.addr,
-                _own: Some(srv),
-            }
-        }
-    }
-}
-
-/// A connection to a fresh server.
-fn client() -> (Target, Conn) {
-    let t = target();
-    let c = t.conn();
-    (t, c)
-}
-
-/// Runs a space-separated command line and returns the exact reply.
-fn r(c: &mut Conn, line: &str) -> String {
-    c.raw(&words(line))
-}
-
-/// Runs each command line and checks its exact reply.
-fn check(c: &mut Conn, cases: &[(&str, &str)]) {
-    for (line, want) in cases {
-        assert_eq!(r(c, line), *want, "{line}");
-    }
-}
+use common::*;
 
 const SYNTAX: &str = "-ERR syntax error\r\n";
 const NOT_INT: &str = "-ERR value is not an integer or out of range\r\n";
 const NOT_DOUBLE: &str = "-ERR One or more scores can't be converted into double\r\n";
 const WRONGTYPE: &str = "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n";
-
-fn arr(items: &[&str]) -> String {
-    let mut out = format!("*{}\r\n", items.len());
-    for i in items {
-        if *i == "(nil)" {
-            out.push_str("$-1\r\n");
-        } else {
-            out.push_str(&format!("${}\r\n{i}\r\n", i.len()));
-        }
-    }
-    out
-}
 
 #[test]
 fn sets_numeric_alpha_limit() {

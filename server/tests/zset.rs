@@ -11,56 +11,9 @@
 mod common;
 
 use std::collections::HashSet;
-use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use common::{start, words, Conn};
-use ferrum_server::Running;
-
-struct Target {
-    _own: Option<Running>,
-    addr: SocketAddr,
-}
-
-impl Target {
-    fn conn(&self) -> Conn {
-        Conn::connect(self.addr)
-    }
-}
-
-fn target() -> Target {
-    match std::env::var("FERRUM_TESTS_AGAINST") {
-        Ok(addr) => {
-            let addr = addr.parse().expect("host:port");
-            let mut c = Conn::connect(addr);
-            assert_eq!(c.raw(&["FLUSHALL"]), "+OK\r\n");
-            Target { _own: None, addr }
-        }
-        Err(_) => {
-            let srv = start();
-            Target {
-                addr: srv.addr,
-                _own: Some(srv),
-            }
-        }
-    }
-}
-
-fn client() -> (Target, Conn) {
-    let t = target();
-    let c = t.conn();
-    (t, c)
-}
-
-fn r(c: &mut Conn, line: &str) -> String {
-    c.raw(&words(line))
-}
-
-fn check(c: &mut Conn, cases: &[(&str, &str)]) {
-    for (line, want) in cases {
-        assert_eq!(r(c, line), *want, "{line}");
-    }
-}
+use common::*;
 
 const NIL: &str = "$-1\r\n";
 const NIL_ARRAY: &str = "*-1\r\n";
@@ -72,18 +25,6 @@ const NOT_INT: &str = "-ERR value is not an integer or out of range\r\n";
 const WRONGTYPE: &str = "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n";
 const MINMAX: &str = "-ERR min or max is not a float\r\n";
 const LEX: &str = "-ERR min or max not valid string range item\r\n";
-
-fn bulk(s: &str) -> String {
-    format!("${}\r\n{s}\r\n", s.len())
-}
-
-fn arr(items: &[&str]) -> String {
-    let mut out = format!("*{}\r\n", items.len());
-    for i in items {
-        out.push_str(&bulk(i));
-    }
-    out
-}
 
 #[test]
 fn zadd_flags_and_errors() {

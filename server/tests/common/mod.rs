@@ -118,3 +118,103 @@ impl Conn {
 pub fn words(s: &str) -> Vec<&str> {
     s.split(' ').filter(|w| !w.is_empty()).collect()
 }
+
+/// The server under test: a fresh Ferrum, or the external server named by
+/// `FERRUM_TESTS_AGAINST=host:port`, so that a test's expected bytes can be
+/// checked against real Redis with the same code.
+pub struct Target {
+    own: Option<Running>,
+    pub addr: SocketAddr,
+}
+
+impl Target {
+    pub fn conn(&self) -> Conn {
+        Conn::connect(self.addr)
+    }
+
+    /// True when testing Ferrum itself (Redis 7.2 semantics), false against
+    /// an external server (which may be an older Redis).
+    pub fn is_ferrum(&self) -> bool {
+        self.own.is_some()
+    }
+}
+
+/// Settings tests may change, with Redis's defaults: an external server is
+/// put back to them before each test.
+const DEFAULTS: &[(&str, &str)] = &[
+    ("hash-max-listpack-entries", "128"),
+    ("hash-max-listpack-value", "64"),
+    ("set-max-intset-entries", "512"),
+    ("set-max-listpack-entries", "128"),
+    ("set-max-listpack-value", "64"),
+    ("zset-max-listpack-entries", "128"),
+    ("zset-max-listpack-value", "64"),
+    ("list-max-listpack-size", "-2"),
+];
+
+/// A fresh Ferrum, or the flushed external server.
+pub fn target() -> Target {
+    match std::env::var("FERRUM_TESTS_AGAINST") {
+        Ok(addr) => {
+            let addr = addr.parse().expect("FERRUM_TESTS_AGAINST is host:port");
+            let mut c = Conn::connect(addr);
+            assert_eq!(c.raw(&["FLUSHALL"]), "+OK\r\n");
+            for (k, v) in DEFAULTS {
+                // Older servers may not know every option; that is fine.
+                c.raw(&["CONFIG", "SET", k, v]);
+            }
+            Target { own: None, addr }
+        }
+        Err(_) => {
+            let srv = start();
+            Target {
+                addr: srv.addr,
+                own: Some(srv),
+            }
+        }
+    }
+}
+
+/// A target and a connection to it.
+pub fn client() -> (Target, Conn) {
+    let t = target();
+    let c = t.conn();
+    (t, c)
+}
+
+/// Runs a space-separated command line and returns the exact reply.
+pub fn r(c: &mut Conn, line: &str) -> String {
+    c.raw(&words(line))
+}
+
+/// Runs each command line and checks its exact reply.
+pub fn check(c: &mut Conn, cases: &[(&str, &str)]) {
+    for (line, want) in cases {
+        assert_eq!(r(c, line), *want, "{line}");
+    }
+}
+
+/// Runs a command with binary arguments and returns the exact reply bytes.
+pub fn bin(c: &mut Conn, args: &[&[u8]]) -> Vec<u8> {
+    c.send_raw(&Conn::encode(args));
+    c.read_raw()
+}
+
+/// A bulk string as RESP writes it.
+pub fn bulk(s: &str) -> String {
+    format!("${}\r\n{s}\r\n", s.len())
+}
+
+/// An array of bulk strings, as RESP2 writes it; an item `(nil)` stands for
+/// a null bulk string (as redis-cli shows it).
+pub fn arr(items: &[&str]) -> String {
+    let mut out = format!("*{}\r\n", items.len());
+    for i in items {
+        if *i == "(nil)" {
+            out.push_str("$-1\r\n");
+        } else {
+            out.push_str(&bulk(i));
+        }
+    }
+    out
+}
