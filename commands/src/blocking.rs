@@ -242,8 +242,12 @@ fn serve_one(server: &Server, ks: &mut Locked<'_>, w: &Arc<Waiter>) -> Served {
         entry: w.entry,
         block: None,
     };
+    crate::propagate::begin(server);
     let reply = handler(&mut ctx, &w.args);
     let still = ctx.block.is_some();
+    if !still {
+        crate::propagate::after_handler(server, w.db, w.entry, &w.args, &reply, &mut ctx.ks);
+    }
     crate::observers::after_command(server, &mut ctx.ks);
     // The real view goes back to the caller, with any keys the served
     // command made ready (the caller's loop picks them up).

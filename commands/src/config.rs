@@ -22,6 +22,16 @@ pub struct Values {
     pub dbfilename: String,
     pub save: String,
     pub appendonly: bool,
+    /// `appendfsync`: always, everysec or no.
+    pub appendfsync: String,
+    /// `appenddirname`: the AOF directory, inside `dir`.
+    pub appenddirname: String,
+    /// `appendfilename`: the AOF files' base name.
+    pub appendfilename: String,
+    pub aof_load_truncated: bool,
+    pub aof_use_rdb_preamble: bool,
+    pub auto_aof_rewrite_percentage: u64,
+    pub auto_aof_rewrite_min_size: u64,
     pub loglevel: String,
     pub logfile: String,
     pub pidfile: String,
@@ -48,6 +58,12 @@ pub struct Values {
 
 impl Values {
     /// The collection encoding thresholds, as the store keeps them.
+    /// The `save` points: after `seconds` seconds with at least `changes`
+    /// changes since the last save, an automatic BGSAVE is due.
+    pub fn save_points(&self) -> Vec<(u64, u64)> {
+        crate::persistence::parse_save_points(&self.save).unwrap_or_default()
+    }
+
     pub fn limits(&self) -> storage::LimitValues {
         storage::LimitValues {
             hash_max_listpack_entries: self.hash_max_listpack_entries,
@@ -84,6 +100,13 @@ impl Default for Values {
             dbfilename: "dump.rdb".into(),
             save: String::new(),
             appendonly: false,
+            appendfsync: "everysec".into(),
+            appenddirname: "appendonlydir".into(),
+            appendfilename: "appendonly.aof".into(),
+            aof_load_truncated: true,
+            aof_use_rdb_preamble: true,
+            auto_aof_rewrite_percentage: 100,
+            auto_aof_rewrite_min_size: 64 << 20,
             loglevel: "notice".into(),
             logfile: String::new(),
             pidfile: String::new(),
@@ -178,6 +201,17 @@ pub fn parse_memory(s: &str) -> Result<u64, String> {
         .ok_or_else(|| "argument must be a memory value".to_string())
 }
 
+/// True when `s` is digits with an optional unit, i.e. [`parse_memory`]
+/// refuses it only because it overflows.
+fn is_memory_syntax(s: &str) -> bool {
+    let lower = s.to_ascii_lowercase();
+    let num = ["gb", "mb", "kb", "g", "m", "k", "b"]
+        .iter()
+        .find_map(|suf| lower.strip_suffix(suf))
+        .unwrap_or(&lower);
+    !num.is_empty() && num.bytes().all(|c| c.is_ascii_digit())
+}
+
 fn parse_num(v: &[String], min: u64, max: u64) -> Result<u64, String> {
     // Read as a signed integer first, as Redis does, so that a negative
     // value is reported as out of range rather than as unparsable.
@@ -238,9 +272,20 @@ macro_rules! mem_opt {
             mutability: Mutability::Mutable,
             get: |v| v.$field.to_string(),
             set: |v, a| {
-                let n = parse_memory(one(a)?)?;
-                if n < $min {
-                    return Err(format!("argument must be at least {}", $min));
+                // Redis's bounds are `$min..=LONG_MAX`; a well-formed value
+                // too large even for u64 is out of range too, not malformed.
+                let s = one(a)?;
+                let n = match parse_memory(s) {
+                    Ok(n) => n,
+                    Err(_) if is_memory_syntax(s) => u64::MAX,
+                    Err(e) => return Err(e),
+                };
+                if n < $min || n > i64::MAX as u64 {
+                    return Err(format!(
+                        "argument must be between {} and {} inclusive",
+                        $min,
+                        i64::MAX
+                    ));
                 }
                 v.$field = n;
                 Ok(())
@@ -365,12 +410,15 @@ pub static OPTIONS: &[Opt] = &[
         alias: None,
         mutability: Mutability::Mutable,
         get: |v| v.save.clone(),
+        // `<seconds> <changes>` pairs, normalized to single spaces; empty
+        // disables automatic saves.
         set: |v, a| {
-            let s = a.join(" ");
-            if !s.trim().is_empty() {
-                return Err("snapshots are not available in this build".into());
-            }
-            v.save = String::new();
+            let points = crate::persistence::parse_save_points(&a.join(" "))?;
+            v.save = points
+                .iter()
+                .map(|(s, c)| format!("{s} {c}"))
+                .collect::<Vec<_>>()
+                .join(" ");
             Ok(())
         },
     },
@@ -379,11 +427,91 @@ pub static OPTIONS: &[Opt] = &[
         alias: None,
         mutability: Mutability::Mutable,
         get: |v| yes_no(v.appendonly),
+        // The AOF starts or stops after the value changed (CONFIG SET calls
+        // the persistence layer's control; at start-up the server opens it).
         set: |v, a| {
-            if parse_bool(a)? {
-                return Err("the append-only file is not available in this build".into());
+            v.appendonly = parse_bool(a)?;
+            Ok(())
+        },
+    },
+    Opt {
+        name: "appendfsync",
+        alias: None,
+        mutability: Mutability::Mutable,
+        get: |v| v.appendfsync.clone(),
+        set: |v, a| {
+            let s = one(a)?.to_ascii_lowercase();
+            if !["always", "everysec", "no"].contains(&s.as_str()) {
+                return Err(
+                    "argument(s) must be one of the following: always, everysec, no".into(),
+                );
             }
-            v.appendonly = false;
+            v.appendfsync = s;
+            Ok(())
+        },
+    },
+    Opt {
+        name: "appenddirname",
+        alias: None,
+        mutability: Mutability::Immutable,
+        get: |v| v.appenddirname.clone(),
+        set: |v, a| {
+            let s = one(a)?;
+            if s.contains('/') {
+                return Err("appenddirname can't be a path, just a dirname".into());
+            }
+            v.appenddirname = s.to_string();
+            Ok(())
+        },
+    },
+    Opt {
+        name: "appendfilename",
+        alias: None,
+        mutability: Mutability::Immutable,
+        get: |v| v.appendfilename.clone(),
+        set: |v, a| {
+            let s = one(a)?;
+            if s.contains('/') {
+                return Err("appendfilename can't be a path, just a filename".into());
+            }
+            v.appendfilename = s.to_string();
+            Ok(())
+        },
+    },
+    Opt {
+        name: "aof-load-truncated",
+        alias: None,
+        mutability: Mutability::Mutable,
+        get: |v| yes_no(v.aof_load_truncated),
+        set: |v, a| {
+            v.aof_load_truncated = parse_bool(a)?;
+            Ok(())
+        },
+    },
+    Opt {
+        name: "aof-use-rdb-preamble",
+        alias: None,
+        mutability: Mutability::Mutable,
+        get: |v| yes_no(v.aof_use_rdb_preamble),
+        set: |v, a| {
+            v.aof_use_rdb_preamble = parse_bool(a)?;
+            Ok(())
+        },
+    },
+    num_opt!(
+        "auto-aof-rewrite-percentage",
+        auto_aof_rewrite_percentage,
+        0,
+        i32::MAX as u64,
+        Mutability::Mutable
+    ),
+    Opt {
+        name: "auto-aof-rewrite-min-size",
+        alias: None,
+        mutability: Mutability::Mutable,
+        get: |v| v.auto_aof_rewrite_min_size.to_string(),
+        set: |v, a| {
+            v.auto_aof_rewrite_min_size = parse_memory(one(a)?)?;
             Ok(())
         },
     },
@@ -705,6 +833,10 @@ mod tests {
         assert_eq!(parse_memory("1k").unwrap(), 1000);
         assert_eq!(parse_memory("2GB").unwrap(), 2 << 30);
         assert!(parse_memory("x").is_err());
+        assert!(is_memory_syntax("18446744073709551616"));
+        assert!(is_memory_syntax("100000000000gb"));
+        assert!(!is_memory_syntax("-1"));
+        assert!(!is_memory_syntax("gb"));
     }
 
     #[test]

@@ -28,11 +28,11 @@ const DEFAULT_USER: &[u8] = b"default";
 const WRONGPASS: &str = "WRONGPASS invalid username-password pair or user is disabled.";
 const BAD_NAME: &str = "ERR Client names cannot contain spaces, newlines or special characters.";
 
-/// An argument as C's `%s` prints it in Redis's error texts: up to the first
-/// NUL byte (lossy for binary).
+/// An argument as C's `%s` prints it into CLIENT LIST's text: up to the
+/// first NUL byte (lossy for binary; the fields it prints are checked to be
+/// printable when set).
 fn c_text(arg: &[u8]) -> String {
-    let end = arg.iter().position(|&c| c == 0).unwrap_or(arg.len());
-    parse::text(&arg[..end])
+    String::from_utf8_lossy(parse::c_str(arg)).into_owned()
 }
 
 // ---------------------------------------------------------------------------
@@ -270,10 +270,11 @@ fn hello(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
             name = Some(&args[i + 1]);
             i += 2;
         } else {
-            return Reply::error(format!(
-                "ERR Syntax error in HELLO option '{}'",
-                c_text(&args[i])
-            ));
+            return parse::echo_error(&[
+                b"ERR Syntax error in HELLO option '",
+                parse::c_str(&args[i]),
+                b"'",
+            ]);
         }
     }
     if let Some((user, pass)) = credentials {
@@ -400,15 +401,16 @@ fn client_setinfo(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     } else if parse::eq(attr, "lib-ver") {
         &info.lib_ver
     } else {
-        return Reply::error(format!("ERR Unrecognized option '{}'", c_text(attr)));
+        return parse::echo_error(&[b"ERR Unrecognized option '", parse::c_str(attr), b"'"]);
     };
     let value = &args[3];
     let checked = &value[..value.iter().position(|&c| c == 0).unwrap_or(value.len())];
     if !printable(checked) {
-        return Reply::error(format!(
-            "ERR {} cannot contain spaces, newlines or special characters.",
-            c_text(attr)
-        ));
+        return parse::echo_error(&[
+            b"ERR ",
+            parse::c_str(attr),
+            b" cannot contain spaces, newlines or special characters.",
+        ]);
     }
     *slot.lock() = (!value.is_empty()).then(|| value.clone());
     Reply::ok()
@@ -538,7 +540,11 @@ fn client_list(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let mut out = String::new();
     if args.len() == 4 && parse::eq(&args[2], "type") {
         let Some(t) = ClientType::parse(&args[3]) else {
-            return Reply::error(format!("ERR Unknown client type '{}'", c_text(&args[3])));
+            return parse::echo_error(&[
+                b"ERR Unknown client type '",
+                parse::c_str(&args[3]),
+                b"'",
+            ]);
         };
         for c in live_clients(ctx.server) {
             if c.client_type() == t {
@@ -604,10 +610,11 @@ impl KillFilter {
                 f.id = Some(id as u64);
             } else if parse::eq(opt, "type") {
                 let Some(t) = ClientType::parse(value) else {
-                    return Err(Reply::error(format!(
-                        "ERR Unknown client type '{}'",
-                        c_text(value)
-                    )));
+                    return Err(parse::echo_error(&[
+                        b"ERR Unknown client type '",
+                        parse::c_str(value),
+                        b"'",
+                    ]));
                 };
                 f.client_type = Some(t);
             } else if parse::eq(opt, "addr") {
@@ -618,10 +625,11 @@ impl KillFilter {
                 // Every connection belongs to the default user until ACLs
                 // arrive, so naming it filters nothing out.
                 if value.as_ref() != DEFAULT_USER {
-                    return Err(Reply::error(format!(
-                        "ERR No such user '{}'",
-                        c_text(value)
-                    )));
+                    return Err(parse::echo_error(&[
+                        b"ERR No such user '",
+                        parse::c_str(value),
+                        b"'",
+                    ]));
                 }
             } else if parse::eq(opt, "skipme") {
                 if parse::eq(value, "yes") {

@@ -76,5 +76,6 @@ impl Ctx<'_, '_> {
             .stats
             .dirty
             .fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+        crate::propagate::changed(self.server, n);
     }
 }

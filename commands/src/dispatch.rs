@@ -13,30 +13,30 @@ use crate::client::Client;
 use crate::ctx::Ctx;
 use crate::error::{self, NOAUTH};
 use crate::meta::flags;
+use crate::parse;
 use crate::registry::{Entry, Locking};
 use crate::state::Server;
 
 /// Redis's text for an unknown command: the name and the first arguments,
 /// each cut so the whole list stays near 128 characters.
+/// (C's `%.*s`: each stops at its first NUL byte; other bytes go out raw.)
 pub fn unknown_command(args: &[Bytes]) -> Reply {
-    let name = trunc(&args[0], 128);
-    let mut list = String::new();
+    let mut list = Vec::new();
     for a in &args[1..] {
         if list.len() >= 128 {
             break;
         }
         let room = 128 - list.len();
-        list.push('\'');
-        list.push_str(&trunc(a, room));
-        list.push_str("' ");
+        list.push(b'\'');
+        list.extend_from_slice(parse::c_str_max(a, room));
+        list.extend_from_slice(b"' ");
     }
-    Reply::error(format!(
-        "ERR unknown command '{name}', with args beginning with: {list}"
-    ))
-}
-
-fn trunc(b: &[u8], max: usize) -> String {
-    String::from_utf8_lossy(&b[..b.len().min(max)]).into_owned()
+    parse::echo_error(&[
+        b"ERR unknown command '",
+        parse::c_str_max(&args[0], 128),
+        b"', with args beginning with: ",
+        &list,
+    ])
 }
 
 /// Finds the entry that will run `args`: the command, or its subcommand.
@@ -54,11 +54,13 @@ pub fn resolve(server: &Server, args: &[Bytes]) -> Result<&'static Entry, Reply>
             return Err(error::wrong_args(&entry.full_name));
         }
         let Some(sub) = entry.subcommand(&args[1]) else {
-            return Err(Reply::error(format!(
-                "ERR unknown subcommand '{}'. Try {} HELP.",
-                trunc(&args[1], 128),
-                entry.cmd.spec.name.to_ascii_uppercase()
-            )));
+            return Err(parse::echo_error(&[
+                b"ERR unknown subcommand '",
+                parse::c_str_max(&args[1], 128),
+                b"'. Try ",
+                entry.cmd.spec.name.to_ascii_uppercase().as_bytes(),
+                b" HELP.",
+            ]));
         };
         if !sub.arity_ok(args.len()) {
             return Err(error::wrong_args(&sub.full_name));
@@ -108,6 +110,11 @@ pub fn dispatch(server: &Server, client: &mut Client, args: &[Bytes]) -> Outcome
             .stats
             .total_error_replies
             .fetch_add(1, Ordering::Relaxed);
+        server.stats.count_error(&reply);
+        return Outcome::Reply(crate::multi::rejected(server, client, args, reply));
+    }
+    // Writes are refused while the AOF cannot be written (MISCONF).
+    if let Some(reply) = crate::propagate::refuse_write(server, entry) {
         server.stats.count_error(&reply);
         return Outcome::Reply(crate::multi::rejected(server, client, args, reply));
     }
@@ -192,7 +199,10 @@ pub(crate) fn run_on<'s>(
         entry,
         block: None,
     };
+    let db = ctx.client.db;
+    crate::propagate::begin(server);
     let reply = handler(&mut ctx, args);
+    crate::propagate::after_handler(server, db, entry, args, &reply, &mut ctx.ks);
     let block = ctx.block.take();
     (reply, block, ctx.ks)
 }
@@ -225,6 +235,7 @@ pub fn execute(
     args: &[Bytes],
 ) -> Outcome {
     let start = Instant::now();
+    crate::propagate::discard_pending(server);
     let ks = lock(server, need(server, client.db, entry, args));
     let (reply, block, mut ks) = run_on(server, client, entry, args, ks);
     let parked = match block {
@@ -236,6 +247,7 @@ pub fn execute(
     crate::tracking::after_handler(server, client, entry, args);
     crate::observers::after_command(server, &mut ks);
     blocking::serve_ready(server, &mut ks);
+    crate::propagate::flush(server, false);
     drop(ks);
     count(server, entry, start, &reply);
     *client.info.last_cmd.lock() = entry.full_name.as_str();

@@ -183,10 +183,10 @@ fn expire_conditions(opts: &[Bytes]) -> CmdResult<ExpireCond> {
         } else if parse::eq(o, "lt") {
             c.lt = true;
         } else {
-            return Err(Reply::error(format!(
-                "ERR Unsupported option {}",
-                parse::text(o)
-            )));
+            return Err(parse::echo_error(&[
+                b"ERR Unsupported option ",
+                parse::c_str(o),
+            ]));
         }
     }
     if c.nx && (c.xx || c.gt || c.lt) {
@@ -447,20 +447,25 @@ fn scan(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
 
     let db = ctx.db();
     let mut found: Vec<Key> = Vec::new();
-    let next = ctx.ks.scan(db, cursor, count as usize, |k| {
+    // Stale keys come too: as in Redis, each key that passes MATCH is looked
+    // up, which deletes it if it is past its deadline. TYPE sees such a key
+    // as `none` (so `TYPE none` returns it, deleted); without TYPE it is
+    // dropped.
+    let next = ctx.ks.scan_with_stale(db, cursor, count as usize, |k| {
         if pattern.is_none_or(|p| glob_match(p, k, false)) {
             found.push(k.clone());
         }
     });
-    if let Some(t) = type_name {
-        found.retain(|k| {
+    found.retain(|k| match type_name {
+        Some(t) => {
             let actual = ctx
                 .ks
                 .get_read_notouch(db, k)
                 .map_or("none", |e| e.value.type_name());
             actual.as_bytes().eq_ignore_ascii_case(t)
-        });
-    }
+        }
+        None => ctx.ks.contains(db, k),
+    });
     let mut buf = itoa::Buffer::new();
     let cursor_text = Bytes::copy_from_slice(buf.format(next).as_bytes());
     Reply::Array(vec![

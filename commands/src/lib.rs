@@ -3,6 +3,7 @@
 //! family. Handlers take a [`ctx::Ctx`] and the arguments and return a
 //! [`resp::Reply`]; they never see a socket.
 
+pub mod bgsave;
 pub mod blocking;
 pub mod client;
 pub mod config;
@@ -14,6 +15,8 @@ pub mod multi;
 pub mod notify;
 mod observers;
 pub mod parse;
+pub mod persistence;
+pub mod propagate;
 pub mod pubsub;
 pub mod registry;
 pub mod spec;

@@ -48,7 +48,15 @@ use crate::state::Server;
 /// replies kept in their places. They read no keys and write none, so the
 /// transaction's keyspace effects stay atomic; they see the statistics as
 /// they are after the transaction.
-const SELF_LOCKING: &[&str] = &["info", "config|resetstat", "client|unblock"];
+///
+/// CONFIG SET is here because turning `appendonly` on attaches the AOF while
+/// holding every shard.
+const SELF_LOCKING: &[&str] = &[
+    "info",
+    "config|resetstat",
+    "config|set",
+    "client|unblock",
+];
 
 /// Per-client transaction state: present between MULTI and EXEC/DISCARD.
 #[derive(Debug, Default)]

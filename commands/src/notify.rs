@@ -53,6 +53,7 @@ impl Ctx<'_, '_> {
     /// Call it once per key a command actually changes, deletions included.
     pub fn modified(&mut self, db: usize, key: &[u8]) {
         crate::observers::flush_expired(self.server, &mut self.ks);
+        crate::propagate::changed(self.server, 1);
         if self.server.observers_active() {
             self.ks.touched.push((db, Key::new(key)));
         }

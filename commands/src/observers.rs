@@ -17,6 +17,7 @@ pub(crate) fn flush_expired(server: &Server, ks: &mut Locked<'_>) {
         return;
     }
     let expired = std::mem::take(&mut ks.expired);
+    crate::propagate::expired_keys(server, &expired);
     let observe = server.observers_active();
     let notify = server.notify_flags() & class::EXPIRED != 0;
     for (db, key) in expired {

@@ -181,10 +181,11 @@ command!(
 
 /// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]
 ///
-/// Ferrum cannot write a snapshot yet, so a requested save fails and the
-/// server keeps running (Redis's behaviour when its save fails), unless
-/// FORCE says to stop anyway. With nothing to save and no replicas to wait
-/// for, a shutdown is never "in progress", so ABORT always finds none.
+/// Saves the dataset first with SAVE, or without NOSAVE when `save` points
+/// are configured, as Redis does. A failed save keeps the server running
+/// and replies with an error, unless FORCE says to stop anyway. With no
+/// replicas to wait for, a shutdown is never "in progress", so ABORT always
+/// finds none.
 /// On success the client gets no reply: the connection just closes.
 fn shutdown(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     // `flagged`: any option other than ABORT, which may not be combined.
@@ -214,12 +215,16 @@ fn shutdown(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     if abort {
         return err("ERR No shutdown in progress.");
     }
-    if save {
-        if !force {
-            tracing::warn!("SHUTDOWN SAVE requested, but this build cannot save: not exiting");
-            return err("ERR Errors trying to SHUTDOWN. Check logs.");
+    let save_points = ctx.server.config.read(|v| !v.save_points().is_empty());
+    if save || (save_points && !nosave) {
+        tracing::info!("Saving the final RDB snapshot before exiting.");
+        if let Err(e) = crate::persistence::save_now(ctx.server) {
+            if !force {
+                tracing::warn!("Error trying to save the DB, can't exit: {e}");
+                return err("ERR Errors trying to SHUTDOWN. Check logs.");
+            }
+            tracing::warn!("Error trying to save the DB ({e}); exiting anyway (FORCE)");
         }
-        tracing::warn!("SHUTDOWN SAVE FORCE: this build cannot save; exiting anyway");
     }
     tracing::warn!("User requested shutdown...");
     ctx.server.shutdown.request();
@@ -324,6 +329,27 @@ command!(
 /// values are then applied to a copy of the configuration, which replaces
 /// the live one only if every value was accepted.
 fn config_set(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let reply = config_set_values(ctx, args);
+    // `appendonly` starts or stops the AOF once the value is in place (Redis
+    // rewrites the AOF when it is turned on).
+    if !reply.is_error()
+        && args[2..]
+            .iter()
+            .step_by(2)
+            .any(|n| n.eq_ignore_ascii_case(b"appendonly"))
+    {
+        if let Some(control) = ctx.server.propagation.control() {
+            let on = ctx.server.config.read(|v| v.appendonly);
+            if let Err(e) = control.set_enabled(ctx.server, on) {
+                ctx.server.config.write(|v| v.appendonly = !on);
+                return set_failed("appendonly", &e);
+            }
+        }
+    }
+    reply
+}
+
+fn config_set_values(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     if args.len() & 1 != 0 {
         return err(SYNTAX);
     }
@@ -332,11 +358,13 @@ fn config_set(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         .map(|p| (text(&p[0]), text(&p[1])))
         .collect();
     let mut opts: Vec<&'static Opt> = Vec::with_capacity(pairs.len());
-    for (name, _) in &pairs {
+    for (i, (name, _)) in pairs.iter().enumerate() {
         let Some(opt) = config::find(name) else {
-            return Reply::error(format!(
-                "ERR Unknown option or number of arguments for CONFIG SET - '{name}'"
-            ));
+            return crate::parse::echo_error(&[
+                b"ERR Unknown option or number of arguments for CONFIG SET - '",
+                crate::parse::c_str(&args[2 + 2 * i]),
+                b"'",
+            ]);
         };
         if opt.mutability == Mutability::Immutable {
             return set_failed(name, "can't set immutable config");
@@ -364,6 +392,9 @@ fn config_set(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
             live.notify_keyspace_events,
             std::sync::atomic::Ordering::Relaxed,
         );
+        ctx.server
+            .proto_max_bulk_len
+            .store(live.proto_max_bulk_len, Ordering::Relaxed);
         Reply::ok()
     })
 }
@@ -985,6 +1016,17 @@ fn memory_section(server: &Server, out: &mut String) {
 
 fn persistence_section(server: &Server, out: &mut String) {
     let aof = server.config.read(|v| v.appendonly);
+    let aof_fields = server
+        .propagation
+        .control()
+        .map(|c| c.info())
+        .unwrap_or_default();
+    let aof_field = |name: &str, default: &str| {
+        aof_fields
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map_or_else(|| default.to_string(), |(_, v)| v.clone())
+    };
     fields!(out,
         "loading" => 0,
         "async_loading" => 0,
@@ -995,28 +1037,34 @@ fn persistence_section(server: &Server, out: &mut String) {
         "current_save_keys_processed" => 0,
         "current_save_keys_total" => 0,
         "rdb_changes_since_last_save" => server.stats.dirty.load(Ordering::Relaxed),
-        "rdb_bgsave_in_progress" => 0,
+        "rdb_bgsave_in_progress" => u8::from(server.bgsave.in_progress()),
         "rdb_last_save_time" => server.last_save.load(Ordering::Relaxed),
-        "rdb_last_bgsave_status" => "ok",
-        "rdb_last_bgsave_time_sec" => -1,
-        "rdb_current_bgsave_time_sec" => -1,
-        "rdb_saves" => 0,
+        "rdb_last_bgsave_status" => if server.rdb.last_save_ok.load(Ordering::Relaxed) { "ok" } else { "err" },
+        "rdb_last_bgsave_time_sec" => server.bgsave.last_secs(),
+        "rdb_current_bgsave_time_sec" => server.bgsave.current_secs(storage::clock::system_now_ms()),
+        "rdb_saves" => server.rdb.saves.load(Ordering::Relaxed),
         "rdb_last_cow_size" => 0,
-        "rdb_last_load_keys_expired" => 0,
-        "rdb_last_load_keys_loaded" => 0,
+        "rdb_last_load_keys_expired" => server.rdb.last_load_keys_expired.load(Ordering::Relaxed),
+        "rdb_last_load_keys_loaded" => server.rdb.last_load_keys_loaded.load(Ordering::Relaxed),
         "aof_enabled" => u8::from(aof),
-        "aof_rewrite_in_progress" => 0,
-        "aof_rewrite_scheduled" => 0,
-        "aof_last_rewrite_time_sec" => -1,
+        "aof_rewrite_in_progress" => aof_field("aof_rewrite_in_progress", "0"),
+        "aof_rewrite_scheduled" => aof_field("aof_rewrite_scheduled", "0"),
+        "aof_last_rewrite_time_sec" => aof_field("aof_last_rewrite_time_sec", "-1"),
         "aof_current_rewrite_time_sec" => -1,
-        "aof_last_bgrewrite_status" => "ok",
-        "aof_rewrites" => 0,
+        "aof_last_bgrewrite_status" => aof_field("aof_last_bgrewrite_status", "ok"),
+        "aof_rewrites" => aof_field("aof_rewrites", "0"),
         "aof_rewrites_consecutive_failures" => 0,
-        "aof_last_write_status" => "ok",
+        "aof_last_write_status" => aof_field("aof_last_write_status", "ok"),
         "aof_last_cow_size" => 0,
         "module_fork_in_progress" => 0,
         "module_fork_last_cow_size" => 0,
     );
+    // Sizes and buffers of the running AOF (Redis lists them only when on).
+    for (name, value) in aof_fields.iter().filter(|(n, _)| {
+        n.starts_with("aof_") && !n.starts_with("aof_last_") && !n.starts_with("aof_rewrite")
+    }) {
+        out.push_str(&format!("{name}:{value}\r\n"));
+    }
 }
 
 fn stats_section(server: &Server, out: &mut String) {

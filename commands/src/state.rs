@@ -40,8 +40,7 @@ impl Stats {
     /// space) for INFO errorstats; other replies are ignored.
     pub fn count_error(&self, reply: &resp::Reply) {
         if let resp::Reply::Error(text) = reply {
-            let code = text.split(' ').next().unwrap_or("");
-            self.count_error_code(code);
+            self.count_error_code(&String::from_utf8_lossy(text.code()));
         }
     }
 
@@ -133,6 +132,10 @@ pub struct Server {
     pub shutdown: Shutdown,
     /// Unix time of the last successful save (LASTSAVE); start time until then.
     pub last_save: AtomicI64,
+    /// RDB save and load figures (INFO persistence).
+    pub rdb: crate::persistence::RdbState,
+    /// The background save (BGSAVE, `save` points).
+    pub bgsave: crate::bgsave::Bgsave,
     /// Reads the allocator's figures; set by the binary.
     pub memory: fn() -> MemoryStats,
     /// How many clients observe key modifications (WATCH, CLIENT TRACKING);
@@ -140,6 +143,10 @@ pub struct Server {
     pub observers: AtomicU64,
     /// The enabled keyspace event classes (`notify-keyspace-events`).
     pub notify_flags: std::sync::atomic::AtomicU32,
+    /// `proto-max-bulk-len`, mirrored for the connections' request parsers,
+    /// which check it before every request so that CONFIG SET reaches the
+    /// connections already open, as in Redis.
+    pub proto_max_bulk_len: AtomicU64,
     /// Clients parked by blocking commands.
     pub blocking: crate::blocking::Blocking,
     /// WATCHed keys and the clients watching them.
@@ -150,6 +157,8 @@ pub struct Server {
     pub pubsub: crate::pubsub::PubSub,
     /// Client-side caching: tracking clients and the keys they read.
     pub tracking: crate::tracking::Tracking,
+    /// The stream of writes for the AOF and replication.
+    pub propagation: crate::propagate::Propagation,
 }
 
 impl std::fmt::Debug for Server {
@@ -167,6 +176,7 @@ impl Server {
         let start_ms = store.clock.now_ms();
         let port = values.port as u64;
         let notify = values.notify_keyspace_events;
+        let max_bulk = values.proto_max_bulk_len;
         let run_id: String = {
             use rand::Rng;
             let mut r = rand::thread_rng();
@@ -194,14 +204,18 @@ impl Server {
             replid,
             shutdown: Shutdown::default(),
             last_save: AtomicI64::new(start_ms / 1000),
+            rdb: Default::default(),
+            bgsave: Default::default(),
             memory: MemoryStats::default,
             blocking: Default::default(),
             watches: Default::default(),
             observers: AtomicU64::new(0),
             notify_flags: std::sync::atomic::AtomicU32::new(notify),
+            proto_max_bulk_len: AtomicU64::new(max_bulk),
             tcp_port: AtomicU64::new(port),
             pubsub: Default::default(),
             tracking: Default::default(),
+            propagation: Default::default(),
         }
     }
 

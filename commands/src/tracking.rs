@@ -352,23 +352,25 @@ fn client_tracking(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
                 .iter()
                 .find(|e| e.starts_with(p) || p.starts_with(e))
             {
-                return Reply::error(format!(
-                    "ERR Prefix '{}' overlaps with an existing prefix '{}'. Prefixes for a \
-                     single client must not overlap.",
-                    parse::text(p),
-                    parse::text(e)
-                ));
+                return parse::echo_error(&[
+                    b"ERR Prefix '",
+                    parse::c_str(p),
+                    b"' overlaps with an existing prefix '",
+                    parse::c_str(e),
+                    b"'. Prefixes for a single client must not overlap.",
+                ]);
             }
             if let Some(q) = prefixes[n + 1..]
                 .iter()
                 .find(|q| q.starts_with(p) || p.starts_with(q))
             {
-                return Reply::error(format!(
-                    "ERR Prefix '{}' overlaps with another provided prefix '{}'. Prefixes for \
-                     a single client must not overlap.",
-                    parse::text(p),
-                    parse::text(q)
-                ));
+                return parse::echo_error(&[
+                    b"ERR Prefix '",
+                    parse::c_str(p),
+                    b"' overlaps with another provided prefix '",
+                    parse::c_str(q),
+                    b"'. Prefixes for a single client must not overlap.",
+                ]);
             }
         }
         if prefixes.is_empty() && all_prefixes.is_empty() {

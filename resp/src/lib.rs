@@ -8,7 +8,7 @@ pub mod reply;
 pub mod request;
 
 pub use frame::{Frame, FrameDecoder, FrameError};
-pub use reply::Reply;
+pub use reply::{ErrorText, Reply};
 pub use request::{ParserConfig, ProtocolError, Request, RequestParser};
 
 /// The protocol a connection speaks; chosen by `HELLO`.

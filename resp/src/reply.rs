@@ -12,8 +12,64 @@ use bytes::{BufMut, Bytes};
 use crate::double::format_double;
 use crate::Protocol;
 
-/// Static or owned text, used for status and error lines.
+/// Static or owned text, used for status lines.
 pub type Text = Cow<'static, str>;
+
+/// The text of an error line. Almost always UTF-8, but binary-safe: Redis
+/// echoes arguments into its error texts as raw bytes (`ERR Unsupported
+/// option \xff`), and so must Ferrum.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ErrorText(Cow<'static, [u8]>);
+
+impl ErrorText {
+    /// The raw bytes of the text.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// The text as UTF-8, with invalid sequences replaced (for logs and for
+    /// texts built from other errors).
+    pub fn to_str_lossy(&self) -> Cow<'_, str> {
+        String::from_utf8_lossy(&self.0)
+    }
+
+    /// The error code: the text up to the first space (`ERR`, `WRONGTYPE`).
+    pub fn code(&self) -> &[u8] {
+        let end = self
+            .0
+            .iter()
+            .position(|&c| c == b' ')
+            .unwrap_or(self.0.len());
+        &self.0[..end]
+    }
+}
+
+impl From<&'static str> for ErrorText {
+    fn from(s: &'static str) -> Self {
+        ErrorText(Cow::Borrowed(s.as_bytes()))
+    }
+}
+
+impl From<String> for ErrorText {
+    fn from(s: String) -> Self {
+        ErrorText(Cow::Owned(s.into_bytes()))
+    }
+}
+
+impl From<Text> for ErrorText {
+    fn from(s: Text) -> Self {
+        match s {
+            Cow::Borrowed(b) => b.into(),
+            Cow::Owned(o) => o.into(),
+        }
+    }
+}
+
+impl From<Vec<u8>> for ErrorText {
+    fn from(b: Vec<u8>) -> Self {
+        ErrorText(Cow::Owned(b))
+    }
+}
 
 /// A reply to a command, independent of the protocol version.
 #[derive(Clone, Debug, PartialEq)]
@@ -22,7 +78,7 @@ pub enum Reply {
     Simple(Text),
     /// An error line. The text starts with the error code (`ERR`, `WRONGTYPE`, ...)
     /// and carries no leading `-`.
-    Error(Text),
+    Error(ErrorText),
     /// `:42`.
     Integer(i64),
     /// A binary-safe string: `$3\r\nfoo`.
@@ -60,8 +116,9 @@ impl Reply {
         Reply::Simple(Cow::Borrowed(s))
     }
 
-    /// An error from text that already starts with its code (`ERR ...`).
-    pub fn error(s: impl Into<Text>) -> Reply {
+    /// An error from text that already starts with its code (`ERR ...`);
+    /// raw bytes (`Vec<u8>`) are accepted for texts that echo arguments.
+    pub fn error(s: impl Into<ErrorText>) -> Reply {
         Reply::Error(s.into())
     }
 
@@ -289,6 +346,19 @@ mod tests {
             b":-9223372036854775808\r\n"
         );
         assert_eq!(Reply::Integer(0).to_vec(Protocol::Resp2), b":0\r\n");
+    }
+
+    #[test]
+    fn error_texts_are_binary_safe() {
+        let e = Reply::error(b"ERR Unsupported option \xff\x01".to_vec());
+        assert_eq!(
+            e.to_vec(Protocol::Resp2),
+            b"-ERR Unsupported option \xff\x01\r\n"
+        );
+        let Reply::Error(t) = &e else { panic!() };
+        assert_eq!(t.code(), b"ERR");
+        assert_eq!(t.to_str_lossy(), "ERR Unsupported option \u{fffd}\u{1}");
+        assert_eq!(Reply::error("NOAUTH x"), Reply::error(b"NOAUTH x".to_vec()));
     }
 
     #[test]

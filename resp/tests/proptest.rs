@@ -86,10 +86,10 @@ fn chunks(data: &[u8], cuts: &[usize]) -> Vec<Vec<u8>> {
 // ---------------------------------------------------------------------------
 
 /// Status and error lines cannot carry CR or LF; the encoder blanks them.
-fn line_text(s: &str) -> Bytes {
+fn line_text(s: &[u8]) -> Bytes {
     Bytes::from(
-        s.bytes()
-            .map(|c| if c == b'\r' || c == b'\n' { b' ' } else { c })
+        s.iter()
+            .map(|&c| if c == b'\r' || c == b'\n' { b' ' } else { c })
             .collect::<Vec<_>>(),
     )
 }
@@ -103,8 +103,8 @@ fn expected_frame(r: &Reply, proto: Protocol) -> Frame {
             .collect::<Vec<_>>()
     };
     match r {
-        Reply::Simple(s) => Frame::Simple(line_text(s)),
-        Reply::Error(s) => Frame::Error(line_text(s)),
+        Reply::Simple(s) => Frame::Simple(line_text(s.as_bytes())),
+        Reply::Error(s) => Frame::Error(line_text(s.as_bytes())),
         Reply::Integer(n) => Frame::Integer(*n),
         Reply::Bulk(b) => Frame::Bulk(b.clone()),
         Reply::Null if resp3 => Frame::Null,

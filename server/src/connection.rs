@@ -47,12 +47,11 @@ pub async fn handle_connection(
         .total_connections_received
         .fetch_add(1, Ordering::Relaxed);
     let _ = stream.set_nodelay(true);
-    let (maxclients, requirepass, timeout, max_bulk, qbuf_limit) = server.config.read(|v| {
+    let (maxclients, requirepass, timeout, qbuf_limit) = server.config.read(|v| {
         (
             v.maxclients,
             v.requirepass.is_some(),
             v.timeout,
-            v.proto_max_bulk_len,
             v.client_query_buffer_limit,
         )
     });
@@ -86,8 +85,9 @@ pub async fn handle_connection(
     // Pushes from other connections (messages, invalidations) arrive here.
     let (subscriber, mut push_rx) = commands::pubsub::attach(&server, &info);
     let mut client = Client::new(info.clone(), !requirepass);
+    let mut max_bulk = server.proto_max_bulk_len.load(Ordering::Relaxed);
     let mut parser = RequestParser::new(ParserConfig {
-        max_bulk_len: max_bulk as usize,
+        max_bulk_len: usize::try_from(max_bulk).unwrap_or(usize::MAX),
         ..ParserConfig::default()
     });
     let mut inbuf = BytesMut::with_capacity(16 * 1024);
@@ -154,7 +154,19 @@ pub async fn handle_connection(
             .store(inbuf.capacity() - inbuf.len(), Ordering::Relaxed);
 
         let mut close = false;
+        // The AOF position this batch's replies must wait for (0: none).
+        let mut ticket = 0u64;
         loop {
+            // CONFIG SET proto-max-bulk-len, from any connection, applies
+            // from the next request on, as in Redis.
+            let limit = server.proto_max_bulk_len.load(Ordering::Relaxed);
+            if limit != max_bulk {
+                max_bulk = limit;
+                parser.set_config(ParserConfig {
+                    max_bulk_len: usize::try_from(limit).unwrap_or(usize::MAX),
+                    ..parser.config().clone()
+                });
+            }
             match parser.parse(&mut inbuf) {
                 Ok(Some(req)) => {
                     // Pushes that arrived earlier go out before this reply.
@@ -163,12 +175,16 @@ pub async fn handle_connection(
                     subscriber.written(drained);
                     // Replies of this batch not yet written (CLIENT LIST `obl`).
                     info.obl.store(out.len(), Ordering::Relaxed);
-                    let reply = match commands::dispatch(&server, &mut client, &req.args) {
+                    let outcome = commands::dispatch(&server, &mut client, &req.args);
+                    // Read on this thread, before any await.
+                    ticket = ticket.max(commands::propagate::take_ticket());
+                    let reply = match outcome {
                         Outcome::Reply(r) => r,
                         Outcome::Blocked(parked) => {
                             // Everything answered so far goes out before the
                             // client waits.
                             if !out.is_empty() {
+                                durable(&server, &mut ticket).await?;
                                 write_out(&server, &info, &mut stream, &mut out).await?;
                             }
                             let pushes = (&*subscriber, &mut push_rx);
@@ -182,7 +198,12 @@ pub async fn handle_connection(
                             )
                             .await
                             {
-                                Some(r) => r,
+                                Some(r) => {
+                                    // Served by another client's write: wait
+                                    // for what the stream holds now.
+                                    ticket = ticket.max(server.propagation.last_ticket());
+                                    r
+                                }
                                 None => return Ok(()),
                             }
                         }
@@ -212,6 +233,7 @@ pub async fn handle_connection(
                         break;
                     }
                     if out.len() >= FLUSH_AT {
+                        durable(&server, &mut ticket).await?;
                         write_out(&server, &info, &mut stream, &mut out).await?;
                     }
                 }
@@ -233,6 +255,7 @@ pub async fn handle_connection(
             .store(inbuf.capacity() - inbuf.len(), Ordering::Relaxed);
         info.obl.store(0, Ordering::Relaxed);
         if !out.is_empty() {
+            durable(&server, &mut ticket).await?;
             write_out(&server, &info, &mut stream, &mut out).await?;
         }
         if close {
@@ -240,6 +263,23 @@ pub async fn handle_connection(
             return Ok(());
         }
     }
+}
+
+/// Waits until the writes behind this batch's replies are as durable as
+/// `appendfsync` promises (written, or fsynced with `always`). When they
+/// cannot be written the replies are not sent: the connection closes, so no
+/// write is acknowledged that the AOF does not hold; later writes are refused
+/// with MISCONF until the AOF can be written again.
+async fn durable(server: &Server, ticket: &mut u64) -> Result<()> {
+    let t = std::mem::take(ticket);
+    if t == 0 {
+        return Ok(());
+    }
+    server
+        .propagation
+        .wait_durable(t)
+        .await
+        .map_err(|e| anyhow::anyhow!("Errors writing to the AOF file: {e}"))
 }
 
 fn parser_pending_too_big(inbuf: &BytesMut, limit: u64) -> bool {

@@ -5,6 +5,7 @@
 //! command dispatcher (which locks only the shards each command needs), appends
 //! every reply to one output buffer and writes it once per batch.
 
+pub mod aof;
 pub mod conf;
 mod connection;
 
@@ -83,6 +84,7 @@ pub async fn serve(server: Arc<Server>, listeners: Vec<TcpListener>) -> Result<(
         tasks.spawn(accept_loop(s, l));
     }
     tasks.spawn(active_expire_loop(server.clone()));
+    tasks.spawn(bgsave_loop(server.clone()));
     server.shutdown.wait().await;
     tasks.abort_all();
     // Let connections see the shutdown and close.
@@ -123,6 +125,7 @@ async fn active_expire_loop(server: Arc<Server>) {
         let n = tokio::task::spawn_blocking(move || {
             let server = s.clone();
             s.store.active_expire_cycle(period / 4, &mut |db, key| {
+                commands::propagate::active_expired(&server, db, key.as_bytes());
                 commands::multi::key_expired(&server, db, key.as_bytes());
                 commands::pubsub::key_expired(&server, db, key.as_bytes())
             })
@@ -135,6 +138,21 @@ async fn active_expire_loop(server: Arc<Server>) {
                 .expired_keys_active
                 .fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
         }
+    }
+}
+
+/// Redis's serverCron share of snapshots: `hz` times a second, and at once
+/// when BGSAVE asks, start a requested, scheduled or due background save
+/// (`commands::bgsave::cron`; the save runs on its own thread).
+async fn bgsave_loop(server: Arc<Server>) {
+    loop {
+        let hz = server.config.read(|v| v.hz.max(1));
+        let period = Duration::from_millis(1000 / hz);
+        tokio::select! {
+            _ = server.bgsave.wake.notified() => {}
+            _ = tokio::time::sleep(period) => {}
+        }
+        commands::bgsave::cron(&server);
     }
 }
 
@@ -156,6 +174,7 @@ impl Running {
             values.threads
         };
         let server = Arc::new(Server::new(values, None, storage::Clock::system()));
+        let aof_state = aof::AofState::start(&server)?;
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(threads)
             .enable_all()
@@ -164,6 +183,7 @@ impl Running {
         let addr = listeners[0].local_addr()?;
         let s = server.clone();
         let thread = std::thread::spawn(move || {
+            rt.spawn(aof_state.auto_rewrite_loop(s.clone()));
             let _ = rt.block_on(serve(s, listeners));
             rt.shutdown_timeout(Duration::from_secs(1));
         });

@@ -57,6 +57,38 @@ fn main() -> Result<()> {
     let mut server = Server::new(startup.values, startup.file, storage::Clock::system());
     server.memory = memory_stats;
     let server = Arc::new(server);
+    // With the AOF off, the dataset comes from `dir`/`dbfilename` (with it
+    // on, the AOF is the source of truth, as in Redis). A file that cannot be
+    // read in full stops the start: serving an empty or partial dataset would
+    // overwrite the good data on the next save.
+    if !server.config.read(|v| v.appendonly) {
+        let t = std::time::Instant::now();
+        match commands::persistence::load_on_start(&server) {
+            Ok(Some(stats)) => tracing::info!(
+                "DB loaded from disk: {} keys, {} with a deadline, {} already expired and skipped (RDB version {}) in {:.3} seconds",
+                stats.keys,
+                stats.expires,
+                stats.expired_skipped,
+                stats.version,
+                t.elapsed().as_secs_f64()
+            ),
+            Ok(None) => {}
+            Err(e) => {
+                tracing::error!("Fatal error loading the DB, {e}. Exiting.");
+                std::process::exit(1);
+            }
+        }
+    }
+    let aof_state = match ferrum_server::aof::AofState::start(&server) {
+        Ok(s) => s,
+        Err(e) => {
+            // Printed as well as logged: a server that refuses its AOF
+            // must say why wherever its output goes.
+            tracing::error!("{e:#}");
+            eprintln!("{e:#}");
+            std::process::exit(1);
+        }
+    };
     rt.block_on(async move {
         let listeners = bind(&server).await?;
         let port = server.tcp_port.load(std::sync::atomic::Ordering::Relaxed);
@@ -70,6 +102,7 @@ fn main() -> Result<()> {
             tracing::info!("received a signal, shutting down");
             s.shutdown.request();
         });
+        tokio::spawn(aof_state.auto_rewrite_loop(server.clone()));
         serve(server, listeners).await?;
         tracing::info!("Ferrum is now ready to exit, bye bye...");
         Ok::<_, anyhow::Error>(())

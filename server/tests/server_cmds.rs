@@ -217,7 +217,8 @@ fn time_is_seconds_and_microseconds() {
 #[test]
 fn shutdown_errors_then_exit() {
     let _serial = serial();
-    let srv = start();
+    // A `dir` that does not exist: SHUTDOWN SAVE cannot write its snapshot.
+    let srv = common::start_with(|v| v.dir = "/nonexistent/ferrum-test-dir".into());
     let mut c = Conn::connect(srv.addr);
     assert_eq!(c.raw(&["SHUTDOWN", "foo"]), "-ERR syntax error\r\n");
     assert_eq!(
@@ -232,7 +233,7 @@ fn shutdown_errors_then_exit() {
         c.raw(&["SHUTDOWN", "ABORT"]),
         "-ERR No shutdown in progress.\r\n"
     );
-    // No snapshot can be written: SAVE fails and the server stays up.
+    // The snapshot cannot be written: SAVE fails and the server stays up.
     assert_eq!(
         c.raw(&["SHUTDOWN", "SAVE"]),
         "-ERR Errors trying to SHUTDOWN. Check logs.\r\n"
@@ -249,7 +250,8 @@ fn shutdown_errors_then_exit() {
 fn shutdown_plain_and_save_force_exit() {
     let _serial = serial();
     for args in [&["SHUTDOWN"][..], &["shutdown", "save", "force"][..]] {
-        let srv = start();
+        // SAVE FORCE exits even though the snapshot cannot be written here.
+        let srv = common::start_with(|v| v.dir = "/nonexistent/ferrum-test-dir".into());
         let mut c = Conn::connect(srv.addr);
         let a: Vec<&[u8]> = args.iter().map(|s| s.as_bytes()).collect();
         c.send_raw(&Conn::encode(&a));

@@ -58,6 +58,8 @@ pub struct Shard {
     /// waiter id, first come first served. Kept under the shard's lock so a
     /// push and the service of the clients it unblocks are one atomic step.
     blocked: hashbrown::HashMap<Key, std::collections::VecDeque<u64>, DefaultHashBuilder>,
+    /// Epoch of the last snapshot that captured this shard (see snapshot.rs).
+    pub(crate) snap_epoch: u64,
 }
 
 impl Shard {
@@ -71,6 +73,23 @@ impl Shard {
 
     pub fn volatile_len(&self) -> usize {
         self.expires.len()
+    }
+
+    /// Every entry, in table order (snapshots).
+    pub(crate) fn entries(&self) -> impl Iterator<Item = &Entry> {
+        self.table.iter().map(|e| &**e)
+    }
+
+    /// The deadline of `key` (Unix ms), if it has one.
+    pub(crate) fn deadline(&self, key: &[u8]) -> Option<i64> {
+        self.expires.get(key).copied()
+    }
+}
+
+impl Entry {
+    /// Whether the key has a deadline.
+    pub(crate) fn has_expire(&self) -> bool {
+        self.has_expire
     }
 }
 
@@ -108,6 +127,8 @@ pub struct Store {
     expire_cursor: AtomicUsize,
     /// Encoding thresholds of the collection types (CONFIG SET updates them).
     pub limits: crate::limits::Limits,
+    /// The running point-in-time snapshot, if any (snapshot.rs).
+    pub(crate) snapshots: crate::snapshot::Snapshots,
 }
 
 impl Store {
@@ -128,6 +149,7 @@ impl Store {
             clock,
             expire_cursor: AtomicUsize::new(0),
             limits: crate::limits::Limits::default(),
+            snapshots: Default::default(),
         }
     }
 
@@ -189,7 +211,22 @@ impl Store {
         self.locked(SmallVec::new())
     }
 
-    fn locked<'a>(&'a self, guards: Guards<'a>) -> Locked<'a> {
+    /// The mutex of one shard.
+    pub(crate) fn shard_mutex(&self, db: usize, shard: usize) -> &Mutex<Shard> {
+        &self.dbs[db].shards[shard]
+    }
+
+    fn locked<'a>(&'a self, mut guards: Guards<'a>) -> Locked<'a> {
+        // A running snapshot captures the shards this view holds before the
+        // command can change them: here, holding the guards already taken,
+        // so no lock is taken out of order.
+        if self.snapshot_active() {
+            self.capture_before_write(
+                guards
+                    .iter_mut()
+                    .map(|(d, s, g)| (*d as usize, *s as usize, &mut **g)),
+            );
+        }
         Locked {
             store: self,
             guards,
@@ -262,6 +299,9 @@ impl Store {
             visited += 1;
             let (db, sh) = (idx / per_db, idx % per_db);
             let mut shard = self.dbs[db].shards[sh].lock();
+            if self.snapshot_active() && !shard.expires.is_empty() {
+                self.capture_before_write(std::iter::once((db, sh, &mut *shard)));
+            }
             loop {
                 if shard.expires.is_empty() {
                     break;
@@ -693,6 +733,26 @@ impl<'a> Locked<'a> {
         }
     }
 
+    /// Every live entry of `db` in the locked shards, with its deadline
+    /// (Unix ms), stale ones skipped: what a snapshot (SAVE, BGSAVE, the AOF
+    /// preamble) writes. Nothing is modified, not even access times.
+    pub fn for_each_entry(&mut self, db: usize, mut f: impl FnMut(&Entry, Option<i64>)) {
+        let now = self.now;
+        for s in self.db_guards(db) {
+            for e in s.table.iter() {
+                let deadline = if e.has_expire {
+                    s.expires.get(&e.key).copied()
+                } else {
+                    None
+                };
+                if deadline.is_some_and(|w| now > w) {
+                    continue;
+                }
+                f(e, deadline);
+            }
+        }
+    }
+
     /// One SCAN step over `db`: returns keys whose hash is at least `cursor`,
     /// in hash order, until at least `count` have been visited, and the cursor
     /// to continue from (0 when the whole hash space has been covered).
@@ -700,7 +760,32 @@ impl<'a> Locked<'a> {
     /// The cursor is a position in the 64-bit hash space, so a key present for
     /// the whole iteration is returned exactly once however the tables grow.
     /// Stale keys are skipped. Needs the whole db.
-    pub fn scan(&mut self, db: usize, cursor: u64, count: usize, mut f: impl FnMut(&Key)) -> u64 {
+    pub fn scan(&mut self, db: usize, cursor: u64, count: usize, f: impl FnMut(&Key)) -> u64 {
+        self.scan_impl(db, cursor, count, true, f)
+    }
+
+    /// Like [`Locked::scan`], but stale keys (past their deadline, not yet
+    /// deleted) are passed to `f` too: Redis's SCAN looks each candidate up
+    /// after MATCH, which expires it lazily, and its TYPE filter sees such a
+    /// key as `none`. The caller decides what to do with them.
+    pub fn scan_with_stale(
+        &mut self,
+        db: usize,
+        cursor: u64,
+        count: usize,
+        f: impl FnMut(&Key),
+    ) -> u64 {
+        self.scan_impl(db, cursor, count, false, f)
+    }
+
+    fn scan_impl(
+        &mut self,
+        db: usize,
+        cursor: u64,
+        count: usize,
+        live_only: bool,
+        mut f: impl FnMut(&Key),
+    ) -> u64 {
         self.assert_whole_db(db);
         let count = count.max(1);
         let store = self.store;
@@ -728,7 +813,7 @@ impl<'a> Locked<'a> {
                 let limit = batch[need - 1].0;
                 batch.retain(|(h, _)| *h <= limit);
                 for (_, k) in &batch {
-                    if is_live(s, k, now) {
+                    if !live_only || is_live(s, k, now) {
                         f(k);
                     }
                 }
@@ -736,7 +821,7 @@ impl<'a> Locked<'a> {
             }
             visited += batch.len();
             for (_, k) in &batch {
-                if is_live(s, k, now) {
+                if !live_only || is_live(s, k, now) {
                     f(k);
                 }
             }

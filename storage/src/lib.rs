@@ -9,6 +9,7 @@ pub mod keyspace;
 pub mod limits;
 pub mod list;
 pub mod set;
+pub mod snapshot;
 pub mod value;
 pub mod zset;
 
@@ -16,4 +17,5 @@ pub use clock::Clock;
 pub use key::Key;
 pub use keyspace::{Entry, KeyEvent, Locked, Slot, Store};
 pub use limits::{LimitValues, Limits};
+pub use snapshot::{ShardView, SnapshotBusy, SnapshotReport, SnapshotSink};
 pub use value::{StrValue, Value};
