@@ -51,12 +51,7 @@ use crate::state::Server;
 ///
 /// CONFIG SET is here because turning `appendonly` on attaches the AOF while
 /// holding every shard.
-const SELF_LOCKING: &[&str] = &[
-    "info",
-    "config|resetstat",
-    "config|set",
-    "client|unblock",
-];
+const SELF_LOCKING: &[&str] = &["info", "config|resetstat", "config|set", "client|unblock"];
 
 /// Per-client transaction state: present between MULTI and EXEC/DISCARD.
 #[derive(Debug, Default)]
