@@ -58,10 +58,112 @@ pub fn parse_float(arg: &[u8]) -> Option<f64> {
     Some(v)
 }
 
+/// C's `strtod` on the argument as a C string (up to its first NUL byte),
+/// as Redis calls it on a command argument: the value and whether `errno`
+/// would be `ERANGE` (an overflow to infinity, an underflow to zero or to a
+/// subnormal), when the whole text was consumed; `None` when it was not.
+/// Leading white space is skipped, an empty text reads as 0 (the end
+/// pointer stays on the NUL), hexadecimal floats, `inf`, `infinity` and
+/// `nan` are read (NaN comes back as a value: callers refuse it).
+pub fn strtod(arg: &[u8]) -> Option<(f64, bool)> {
+    let s = c_str(arg);
+    if s.is_empty() {
+        return Some((0.0, false));
+    }
+    let start = s.iter().position(|&c| !is_c_space(c))?;
+    let t = &s[start..];
+    let (neg, body) = match t.first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    let (v, erange) = if body.len() > 2 && body[0] == b'0' && (body[1] | 0x20) == b'x' {
+        hex_float(&body[2..])?
+    } else {
+        let text = std::str::from_utf8(body).ok()?;
+        if text.starts_with(['+', '-']) {
+            return None;
+        }
+        let v: f64 = text.parse().ok()?;
+        let literal_inf = text.bytes().any(|c| (c | 0x20) == b'i');
+        let nonzero = text
+            .bytes()
+            .take_while(|c| !matches!(c, b'e' | b'E'))
+            .any(|c| c.is_ascii_digit() && c != b'0');
+        let overflow = v.is_infinite() && !literal_inf;
+        let underflow = (v == 0.0 && nonzero) || (v != 0.0 && v.abs() < f64::MIN_POSITIVE);
+        (v, overflow || underflow)
+    };
+    Some((if neg { -v } else { v }, erange))
+}
+
+/// C's `isspace` in the C locale.
+fn is_c_space(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
+}
+
+/// A C99 hexadecimal float after its `0x`: hex digits, an optional point
+/// and fraction, an optional binary exponent `p[+-]digits`; the value and
+/// whether it over- or underflowed.
+fn hex_float(s: &[u8]) -> Option<(f64, bool)> {
+    let mut i = 0;
+    let mut mant = 0f64;
+    let mut digits = 0;
+    let mut exp: i64 = 0;
+    while i < s.len() && s[i].is_ascii_hexdigit() {
+        mant = mant * 16.0 + f64::from((s[i] as char).to_digit(16)?);
+        digits += 1;
+        i += 1;
+    }
+    if i < s.len() && s[i] == b'.' {
+        i += 1;
+        while i < s.len() && s[i].is_ascii_hexdigit() {
+            mant = mant * 16.0 + f64::from((s[i] as char).to_digit(16)?);
+            exp -= 4;
+            digits += 1;
+            i += 1;
+        }
+    }
+    if digits == 0 {
+        return None;
+    }
+    if i < s.len() && (s[i] | 0x20) == b'p' {
+        i += 1;
+        let mut eneg = false;
+        if i < s.len() && (s[i] == b'+' || s[i] == b'-') {
+            eneg = s[i] == b'-';
+            i += 1;
+        }
+        let estart = i;
+        let mut e: i64 = 0;
+        while i < s.len() && s[i].is_ascii_digit() {
+            e = (e * 10 + i64::from(s[i] - b'0')).min(100_000);
+            i += 1;
+        }
+        if i == estart {
+            return None;
+        }
+        exp += if eneg { -e } else { e };
+    }
+    if i != s.len() {
+        return None;
+    }
+    let v = mant * 2f64.powi(exp.clamp(-5000, 5000) as i32);
+    let erange = v.is_infinite() || (mant != 0.0 && v.abs() < f64::MIN_POSITIVE);
+    Some((v, erange))
+}
+
 /// Case-insensitive comparison of an argument with an ASCII keyword.
 #[inline]
 pub fn eq(arg: &[u8], kw: &str) -> bool {
     arg.eq_ignore_ascii_case(kw.as_bytes())
+}
+
+/// [`eq`] on the argument as a C string, for the options Redis compares
+/// with `strcasecmp`: `WITHSCORES\0x` is `WITHSCORES`.
+#[inline]
+pub fn eq_c(arg: &[u8], kw: &str) -> bool {
+    eq(c_str(arg), kw)
 }
 
 /// The argument as text (lossy for binary), for values kept as strings
@@ -117,6 +219,48 @@ mod tests {
             echo_error(&[b"ERR Unsupported option ", c_str(b"\xfe\0\x01")]),
             Reply::error(b"ERR Unsupported option \xfe".to_vec())
         );
+    }
+
+    #[test]
+    fn strtod_like_c() {
+        assert_eq!(strtod(b""), Some((0.0, false)));
+        assert_eq!(strtod(b"\0\x01\xff"), Some((0.0, false)));
+        assert_eq!(strtod(b"1.5"), Some((1.5, false)));
+        assert_eq!(strtod(b"  -2"), Some((-2.0, false)));
+        assert_eq!(strtod(b"+3"), Some((3.0, false)));
+        assert_eq!(strtod(b"1e3"), Some((1000.0, false)));
+        assert_eq!(strtod(b"inf"), Some((f64::INFINITY, false)));
+        assert_eq!(strtod(b"-Infinity"), Some((f64::NEG_INFINITY, false)));
+        assert_eq!(strtod(b"0x10"), Some((16.0, false)));
+        assert_eq!(strtod(b"0x1p-1"), Some((0.5, false)));
+        assert_eq!(strtod(b"5\0junk"), Some((5.0, false)));
+        assert_eq!(strtod(b"1e400"), Some((f64::INFINITY, true)));
+        assert_eq!(strtod(b"-1e400"), Some((f64::NEG_INFINITY, true)));
+        assert_eq!(strtod(b"1e-400"), Some((0.0, true)));
+        assert_eq!(strtod(b"5e-324"), Some((5e-324, true)));
+        assert_eq!(strtod(b"0x1p99999"), Some((f64::INFINITY, true)));
+        assert!(strtod(b"nan").is_some_and(|(v, _)| v.is_nan()));
+        for bad in [
+            &b"abc"[..],
+            b"1 ",
+            b"   ",
+            b"--1",
+            b"+-1",
+            b"0x",
+            b"1e",
+            b"0x1p",
+            b"1\x01",
+        ] {
+            assert_eq!(strtod(bad), None, "{:?}", String::from_utf8_lossy(bad));
+        }
+    }
+
+    #[test]
+    fn c_string_keywords() {
+        assert!(eq_c(b"WITHSCORES\0x", "withscores"));
+        assert!(eq_c(b"count", "COUNT"));
+        assert!(!eq_c(b"\0count", "count"));
+        assert!(!eq_c(b"countx", "count"));
     }
 
     #[test]

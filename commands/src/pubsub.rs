@@ -680,8 +680,23 @@ command!(
     Locking::None
 );
 
+/// The reply of Redis's `addReplySubcommandSyntaxError`: PUBSUB CHANNELS
+/// and SHARDCHANNELS take at most one pattern, but their arity (-2) lets
+/// more through to the handler, which refuses them with this text (the
+/// subcommand as typed, up to 128 bytes of it as a C string).
+fn subcommand_syntax_error(args: &[Bytes]) -> Reply {
+    crate::parse::echo_error(&[
+        b"ERR unknown subcommand or wrong number of arguments for '",
+        crate::parse::c_str_max(&args[1], 128),
+        b"'. Try PUBSUB HELP.",
+    ])
+}
+
 /// PUBSUB CHANNELS [pattern]
 fn pubsub_channels(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    if args.len() > 3 {
+        return subcommand_syntax_error(args);
+    }
     let names: Vec<Bytes> = ctx
         .server
         .pubsub
@@ -701,6 +716,9 @@ command!(
 
 /// PUBSUB SHARDCHANNELS [pattern]
 fn pubsub_shardchannels(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    if args.len() > 3 {
+        return subcommand_syntax_error(args);
+    }
     let names: Vec<Bytes> = ctx
         .server
         .pubsub
@@ -711,13 +729,15 @@ fn pubsub_shardchannels(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     channel_list(names.iter(), args.get(2))
 }
 
+/// `channel, count, ...` as a flat array in both protocols: Redis replies
+/// NUMSUB and SHARDNUMSUB with `addReplyArrayLen`, not a map.
 fn numsub(map: &DashMap<Bytes, Members>, args: &[Bytes]) -> Reply {
-    Reply::Map(
+    Reply::Array(
         args[2..]
             .iter()
-            .map(|c| {
+            .flat_map(|c| {
                 let n = map.get(c).map_or(0, |m| m.len());
-                (Reply::Bulk(c.clone()), Reply::Integer(n as i64))
+                [Reply::Bulk(c.clone()), Reply::Integer(n as i64)]
             })
             .collect(),
     )

@@ -105,7 +105,7 @@ fn parse_opts(args: &[Bytes], readonly: bool) -> Result<Opts<'_>, Reply> {
             let p = &args[j + 1][..];
             o.sortby = Some(p);
             // A pattern without `*` names no per-element key: don't sort.
-            o.dontsort = !c_str(p).contains(&b'*');
+            o.dontsort = !parse::c_str(p).contains(&b'*');
             j += 1;
         } else if parse::eq(a, "get") && left >= 1 {
             o.gets.push(&args[j + 1]);
@@ -116,14 +116,6 @@ fn parse_opts(args: &[Bytes], readonly: bool) -> Result<Opts<'_>, Reply> {
         j += 1;
     }
     Ok(o)
-}
-
-/// The part of `b` that C string functions see (up to the first NUL).
-fn c_str(b: &[u8]) -> &[u8] {
-    match b.iter().position(|&c| c == 0) {
-        Some(i) => &b[..i],
-        None => b,
-    }
 }
 
 /// What the sorted key holds.
@@ -224,7 +216,7 @@ fn sort_generic(ctx: &mut Ctx, args: &[Bytes], readonly: bool) -> Reply {
                     item.cmp = Some(byval);
                 }
             } else {
-                match strtod(&byval) {
+                match weight(&byval) {
                     Some(s) => item.score = s,
                     None => conversion_error = true,
                 }
@@ -358,7 +350,7 @@ fn lookup_by_pattern(
     pattern: &[u8],
     subst: &Bytes,
 ) -> Option<Bytes> {
-    let cpat = c_str(pattern);
+    let cpat = parse::c_str(pattern);
     if cpat == b"#" {
         return Some(subst.clone());
     }
@@ -388,104 +380,12 @@ fn lookup_by_pattern(
 /// Reads a sort weight as Redis does with C's `strtod`: the text up to the
 /// first NUL must be one number (leading white space, hex floats, `inf`
 /// allowed); an empty text is 0; NaN, garbage, overflow and underflow fail.
-fn strtod(b: &[u8]) -> Option<f64> {
-    let s = c_str(b);
-    if s.is_empty() {
-        return Some(0.0);
+fn weight(b: &[u8]) -> Option<f64> {
+    match parse::strtod(b) {
+        Some((v, false)) if !v.is_nan() => Some(v),
+        _ => None,
     }
-    let t = match s
-        .iter()
-        .position(|c| !matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r'))
-    {
-        Some(i) => &s[i..],
-        None => return None,
-    };
-    let (neg, body) = match t.first() {
-        Some(b'-') => (true, &t[1..]),
-        Some(b'+') => (false, &t[1..]),
-        _ => (false, t),
-    };
-    let v = if body.len() > 2 && body[0] == b'0' && (body[1] | 0x20) == b'x' {
-        hex_float(&body[2..])?
-    } else {
-        let text = std::str::from_utf8(body).ok()?;
-        if text.starts_with(['+', '-']) {
-            return None;
-        }
-        let v: f64 = text.parse().ok()?;
-        let literal_inf = text
-            .bytes()
-            .any(|c| c.is_ascii_alphabetic() && (c | 0x20) == b'i');
-        if v.is_infinite() && !literal_inf {
-            return None; // ERANGE
-        }
-        let nonzero = text
-            .bytes()
-            .take_while(|c| !matches!(c, b'e' | b'E'))
-            .any(|c| c.is_ascii_digit() && c != b'0');
-        if (v == 0.0 && nonzero) || (v != 0.0 && v.abs() < f64::MIN_POSITIVE) {
-            return None; // ERANGE
-        }
-        v
-    };
-    if v.is_nan() {
-        return None;
-    }
-    Some(if neg { -v } else { v })
 }
-
-/// A C99 hexadecimal float after its `0x`: hex digits, an optional point
-/// and fraction, an optional binary exponent `p[+-]digits`.
-fn hex_float(s: &[u8]) -> Option<f64> {
-    let mut i = 0;
-    let mut mant = 0f64;
-    let mut digits = 0;
-    let mut exp: i64 = 0;
-    while i < s.len() && s[i].is_ascii_hexdigit() {
-        mant = mant * 16.0 + (s[i] as char).to_digit(16)? as f64;
-        digits += 1;
-        i += 1;
-    }
-    if i < s.len() && s[i] == b'.' {
-        i += 1;
-        while i < s.len() && s[i].is_ascii_hexdigit() {
-            mant = mant * 16.0 + (s[i] as char).to_digit(16)? as f64;
-            exp -= 4;
-            digits += 1;
-            i += 1;
-        }
-    }
-    if digits == 0 {
-        return None;
-    }
-    if i < s.len() && (s[i] | 0x20) == b'p' {
-        i += 1;
-        let mut eneg = false;
-        if i < s.len() && (s[i] == b'+' || s[i] == b'-') {
-            eneg = s[i] == b'-';
-            i += 1;
-        }
-        let estart = i;
-        let mut e: i64 = 0;
-        while i < s.len() && s[i].is_ascii_digit() {
-            e = (e * 10 + (s[i] - b'0') as i64).min(100_000);
-            i += 1;
-        }
-        if i == estart {
-            return None;
-        }
-        exp += if eneg { -e } else { e };
-    }
-    if i != s.len() {
-        return None;
-    }
-    let v = mant * 2f64.powi(exp.clamp(-5000, 5000) as i32);
-    if v.is_infinite() || (v == 0.0 && mant != 0.0) {
-        return None;
-    }
-    Some(v)
-}
-
 
 /// The elements of a list, head to tail.
 fn list_elements(l: &storage::list::List) -> Vec<Bytes> {
@@ -511,29 +411,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn strtod_like_c() {
-        assert_eq!(strtod(b""), Some(0.0));
-        assert_eq!(strtod(b"1.5"), Some(1.5));
-        assert_eq!(strtod(b"  -2"), Some(-2.0));
-        assert_eq!(strtod(b"+3"), Some(3.0));
-        assert_eq!(strtod(b"1e3"), Some(1000.0));
-        assert_eq!(strtod(b"inf"), Some(f64::INFINITY));
-        assert_eq!(strtod(b"-Infinity"), Some(f64::NEG_INFINITY));
-        assert_eq!(strtod(b"0x10"), Some(16.0));
-        assert_eq!(strtod(b"0x1p-1"), Some(0.5));
-        assert_eq!(strtod(b"5\0junk"), Some(5.0));
-        for bad in [
-            &b"nan"[..],
-            b"abc",
-            b"1 ",
-            b"   ",
-            b"1e400",
-            b"1e-400",
-            b"--1",
-            b"0x",
-            b"1e",
-        ] {
-            assert_eq!(strtod(bad), None, "{:?}", String::from_utf8_lossy(bad));
+    fn weights_refuse_what_strtod_flags() {
+        assert_eq!(weight(b""), Some(0.0));
+        assert_eq!(weight(b"  -2"), Some(-2.0));
+        assert_eq!(weight(b"5\0junk"), Some(5.0));
+        for bad in [&b"nan"[..], b"abc", b"1e400", b"1e-400", b"5e-324", b"0x"] {
+            assert_eq!(weight(bad), None, "{:?}", String::from_utf8_lossy(bad));
         }
     }
 

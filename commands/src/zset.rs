@@ -55,79 +55,19 @@ macro_rules! tri {
 }
 
 // ---------------------------------------------------------------------------
-// Number parsing as Redis does it (C's strtod)
+// Number parsing as Redis does it (C's strtod, see `parse::strtod`)
 // ---------------------------------------------------------------------------
 
-/// C `strtod` over the whole text: the value if every byte was consumed, and
-/// whether it over- or underflowed (ERANGE). Leading white space is skipped
-/// and an empty text reads as 0, as strtod leaves the end pointer on the NUL.
-fn c_strtod(b: &[u8]) -> Option<(f64, bool)> {
-    let s = std::str::from_utf8(b).ok()?;
-    let t = s.trim_start_matches([' ', '\t', '\n', '\x0b', '\x0c', '\r']);
-    if t.is_empty() {
-        return if s.is_empty() {
-            Some((0.0, false))
-        } else {
-            None
-        };
-    }
-    let (neg, body) = match t.as_bytes()[0] {
-        b'-' => (true, &t[1..]),
-        b'+' => (false, &t[1..]),
-        _ => (false, t),
-    };
-    if body.len() > 2 && (body.starts_with("0x") || body.starts_with("0X")) {
-        let v = hex_float(&body[2..])?;
-        return Some((if neg { -v } else { v }, v.is_infinite()));
-    }
-    // Rust refuses the forms C reads differently ("1e", "0x"), and reads
-    // inf, infinity and nan as C does.
-    let v: f64 = t.parse().ok()?;
-    let lower = t.to_ascii_lowercase();
-    let overflow = v.is_infinite() && !lower.contains("inf");
-    let mantissa = lower.split('e').next().unwrap_or("");
-    let underflow = v == 0.0 && mantissa.bytes().any(|c| (b'1'..=b'9').contains(&c));
-    Some((v, overflow || underflow))
-}
-
-/// The hexadecimal floats strtod reads: digits, an optional fraction and an
-/// optional binary exponent (`1.8p3`).
-fn hex_float(s: &str) -> Option<f64> {
-    let (mant, exp) = match s.find(['p', 'P']) {
-        Some(i) => (&s[..i], Some(&s[i + 1..])),
-        None => (s, None),
-    };
-    let (int, frac) = match mant.find('.') {
-        Some(i) => (&mant[..i], &mant[i + 1..]),
-        None => (mant, ""),
-    };
-    if int.is_empty() && frac.is_empty() {
-        return None;
-    }
-    let mut v = 0f64;
-    for c in int.chars() {
-        v = v * 16.0 + c.to_digit(16)? as f64;
-    }
-    let mut scale = 1.0 / 16.0;
-    for c in frac.chars() {
-        v += c.to_digit(16)? as f64 * scale;
-        scale /= 16.0;
-    }
-    if let Some(e) = exp {
-        let e: i32 = e.parse().ok()?;
-        v *= 2f64.powi(e);
-    }
-    Some(v)
-}
-
-/// A double as Redis's getDoubleFromObject reads it: no leading space, the
-/// whole text, no overflow to infinity, no NaN.
+/// A double as Redis's `string2d` reads it (`getDoubleFromObject`: ZADD and
+/// ZINCRBY scores, WEIGHTS): strtod must consume the whole argument (so a NUL
+/// byte anywhere fails), no leading space, no overflow to infinity or
+/// underflow to zero (a subnormal is kept), no NaN.
 fn parse_double(b: &[u8]) -> Option<f64> {
-    if b.is_empty() || b[0].is_ascii_whitespace() || b[0] == 0x0b {
+    if b.is_empty() || b[0].is_ascii_whitespace() || b[0] == 0x0b || b.contains(&0) {
         return None;
     }
-    match c_strtod(b) {
-        Some((v, false)) if !v.is_nan() => Some(v),
+    match parse::strtod(b) {
+        Some((v, erange)) if !v.is_nan() && !(erange && (v.is_infinite() || v == 0.0)) => Some(v),
         _ => None,
     }
 }
@@ -137,13 +77,14 @@ fn score_arg(b: &[u8]) -> CmdResult<f64> {
 }
 
 /// One end of a score range: `(` makes it exclusive; strtod reads the rest
-/// (so an empty text is 0, and overflow saturates to infinity).
+/// as a C string (so an empty text, or one starting with a NUL byte, is 0,
+/// the text ends at a NUL, and overflow saturates to infinity).
 fn score_bound(b: &[u8]) -> Option<(f64, bool)> {
     let (ex, t) = match b.first() {
         Some(b'(') => (true, &b[1..]),
         _ => (false, b),
     };
-    match c_strtod(t) {
+    match parse::strtod(t) {
         Some((v, _)) if !v.is_nan() => Some((v, ex)),
         _ => None,
     }
@@ -161,10 +102,12 @@ fn score_range(min: &[u8], max: &[u8]) -> CmdResult<ScoreRange> {
     }
 }
 
+/// One end of a lex range: `+` and `-` are compared as C strings (`+\0x` is
+/// `+`), the member after `(` or `[` is taken whole.
 fn lex_bound(b: &[u8]) -> Option<LexBound> {
     match b.first()? {
-        b'+' if b.len() == 1 => Some(LexBound::Max),
-        b'-' if b.len() == 1 => Some(LexBound::Min),
+        b'+' if parse::c_str(b).len() == 1 => Some(LexBound::Max),
+        b'-' if parse::c_str(b).len() == 1 => Some(LexBound::Min),
         b'(' => Some(LexBound::Value {
             member: b[1..].to_vec(),
             exclusive: true,
@@ -192,7 +135,7 @@ fn timeout_arg(b: &[u8], now: i64) -> CmdResult<Option<i64>> {
     if b.is_empty() || b[0].is_ascii_whitespace() {
         return Err(err(TIMEOUT_NOT_FLOAT));
     }
-    let secs = match c_strtod(b) {
+    let secs = match parse::strtod(b) {
         Some((v, _)) if !v.is_nan() => v,
         _ => return Err(err(TIMEOUT_NOT_FLOAT)),
     };
@@ -418,17 +361,17 @@ fn zadd(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let mut i = 2;
     while i < args.len() {
         let a = &args[i];
-        if parse::eq(a, "nx") {
+        if parse::eq_c(a, "nx") {
             f.nx = true;
-        } else if parse::eq(a, "xx") {
+        } else if parse::eq_c(a, "xx") {
             f.xx = true;
-        } else if parse::eq(a, "gt") {
+        } else if parse::eq_c(a, "gt") {
             f.gt = true;
-        } else if parse::eq(a, "lt") {
+        } else if parse::eq_c(a, "lt") {
             f.lt = true;
-        } else if parse::eq(a, "ch") {
+        } else if parse::eq_c(a, "ch") {
             ch = true;
-        } else if parse::eq(a, "incr") {
+        } else if parse::eq_c(a, "incr") {
             f.incr = true;
         } else {
             break;
@@ -580,7 +523,7 @@ fn zmscore(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
 
 fn rank_generic(ctx: &mut Ctx, args: &[Bytes], rev: bool) -> Reply {
     let withscore = args.len() == 4;
-    if withscore && !parse::eq(&args[3], "withscore") {
+    if withscore && !parse::eq_c(&args[3], "withscore") {
         return err(SYNTAX);
     }
     let missing = if withscore {
@@ -775,17 +718,17 @@ fn zrange_generic(
     while j < args.len() {
         let left = args.len() - j - 1;
         let a = &args[j];
-        if !store && parse::eq(a, "withscores") {
+        if !store && parse::eq_c(a, "withscores") {
             withscores = true;
-        } else if parse::eq(a, "limit") && left >= 2 {
+        } else if parse::eq_c(a, "limit") && left >= 2 {
             offset = tri!(parse::int(&args[j + 1]));
             limit = tri!(parse::int(&args[j + 2]));
             j += 2;
-        } else if dir == Dir::Auto && parse::eq(a, "rev") {
+        } else if dir == Dir::Auto && parse::eq_c(a, "rev") {
             dir = Dir::Reverse;
-        } else if rtype == RangeType::Auto && parse::eq(a, "bylex") {
+        } else if rtype == RangeType::Auto && parse::eq_c(a, "bylex") {
             rtype = RangeType::Lex;
-        } else if rtype == RangeType::Auto && parse::eq(a, "byscore") {
+        } else if rtype == RangeType::Auto && parse::eq_c(a, "byscore") {
             rtype = RangeType::Score;
         } else {
             return err(SYNTAX);
@@ -1082,28 +1025,28 @@ fn setop_generic(
     while j < args.len() {
         let remaining = args.len() - j;
         let a = &args[j];
-        if op != SetOp::Diff && !card_only && remaining > setnum && parse::eq(a, "weights") {
+        if op != SetOp::Diff && !card_only && remaining > setnum && parse::eq_c(a, "weights") {
             j += 1;
             for src in srcs.iter_mut() {
                 src.weight = tri!(parse_double(&args[j]).ok_or_else(|| err(WEIGHT_NOT_FLOAT)));
                 j += 1;
             }
-        } else if op != SetOp::Diff && !card_only && remaining >= 2 && parse::eq(a, "aggregate") {
+        } else if op != SetOp::Diff && !card_only && remaining >= 2 && parse::eq_c(a, "aggregate") {
             let v = &args[j + 1];
-            how = if parse::eq(v, "sum") {
+            how = if parse::eq_c(v, "sum") {
                 Aggregate::Sum
-            } else if parse::eq(v, "min") {
+            } else if parse::eq_c(v, "min") {
                 Aggregate::Min
-            } else if parse::eq(v, "max") {
+            } else if parse::eq_c(v, "max") {
                 Aggregate::Max
             } else {
                 return err(SYNTAX);
             };
             j += 2;
-        } else if dst.is_none() && !card_only && parse::eq(a, "withscores") {
+        } else if dst.is_none() && !card_only && parse::eq_c(a, "withscores") {
             withscores = true;
             j += 1;
-        } else if card_only && remaining >= 2 && parse::eq(a, "limit") {
+        } else if card_only && remaining >= 2 && parse::eq_c(a, "limit") {
             let n = tri!(parse::int_or(&args[j + 1], LIMIT_NEGATIVE));
             if n < 0 {
                 return err(LIMIT_NEGATIVE);
@@ -1309,6 +1252,10 @@ fn first_nonempty<'k>(ctx: &mut Ctx, keys: &'k [Bytes]) -> CmdResult<Option<&'k 
 }
 
 fn zpop_generic(ctx: &mut Ctx, args: &[Bytes], max: bool) -> Reply {
+    // The argument count is checked before the count is parsed.
+    if args.len() > 3 {
+        return err(SYNTAX);
+    }
     let count = if args.len() > 2 {
         let n = tri!(parse::int_or(&args[2], OUT_OF_RANGE_POSITIVE));
         if n < 0 {
@@ -1318,9 +1265,6 @@ fn zpop_generic(ctx: &mut Ctx, args: &[Bytes], max: bool) -> Reply {
     } else {
         None
     };
-    if args.len() > 3 {
-        return err(SYNTAX);
-    }
     let key = &args[1];
     if tri!(write(ctx, key)).is_none() {
         return Reply::Array(Vec::new());
@@ -1361,9 +1305,9 @@ fn mpop_args(args: &[Bytes], nk: usize) -> CmdResult<MpopArgs<'_>> {
         return Err(err(SYNTAX));
     }
     let where_idx = where_idx as usize;
-    let max = if parse::eq(&args[where_idx], "min") {
+    let max = if parse::eq_c(&args[where_idx], "min") {
         false
-    } else if parse::eq(&args[where_idx], "max") {
+    } else if parse::eq_c(&args[where_idx], "max") {
         true
     } else {
         return Err(err(SYNTAX));
@@ -1371,7 +1315,7 @@ fn mpop_args(args: &[Bytes], nk: usize) -> CmdResult<MpopArgs<'_>> {
     let mut count = None;
     let mut j = where_idx + 1;
     while j < args.len() {
-        if count.is_none() && parse::eq(&args[j], "count") && j + 1 < args.len() {
+        if count.is_none() && parse::eq_c(&args[j], "count") && j + 1 < args.len() {
             let n = parse::int_or(&args[j + 1], COUNT_POSITIVE)?;
             if n <= 0 {
                 return Err(err(COUNT_POSITIVE));
@@ -1492,7 +1436,7 @@ fn zrandmember(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
             "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807",
         );
     }
-    if args.len() > 4 || (args.len() == 4 && !parse::eq(&args[3], "withscores")) {
+    if args.len() > 4 || (args.len() == 4 && !parse::eq_c(&args[3], "withscores")) {
         return err(SYNTAX);
     }
     let withscores = args.len() == 4;
@@ -1524,23 +1468,64 @@ fn zrandmember(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     scored_reply(r3, items, withscores)
 }
 
-/// A SCAN cursor as Redis reads it (`strtoul`): a sign is allowed and a
-/// negative number wraps; an empty text is 0.
-fn scan_cursor(arg: &[u8]) -> Option<u64> {
-    let (neg, digits) = match arg.first() {
-        None => return Some(0),
-        Some(b'-') => (true, &arg[1..]),
-        Some(b'+') => (false, &arg[1..]),
-        Some(_) => (false, arg),
+/// A score as ZSCAN spells it. Redis returns a listpack's entries as they
+/// are stored, and a listpack stores a score as `d2string` writes it (in 7.2
+/// the shortest form, as `Reply::Double`: `9223372036854776000`, `0.1`); a
+/// skiplist's scores are written by `ld2string` with `%.17Lg`
+/// (`9.2233720368547758e+18`, `0.10000000000000001`).
+fn scan_score(s: f64, packed: bool) -> String {
+    if packed {
+        resp::double::double_to_string(s)
+    } else {
+        format_g17(s)
+    }
+}
+
+/// C's `printf("%.17g")` (which `%.17Lg` on the same value matches), with
+/// `inf`, `-inf` and `nan` spelled as Redis's `ld2string` does.
+fn format_g17(v: f64) -> String {
+    if v.is_nan() {
+        return "nan".into();
+    }
+    if v.is_infinite() {
+        return if v < 0.0 { "-inf" } else { "inf" }.into();
+    }
+    // 17 significant digits, correctly rounded: `d.dddddddddddddddde[-]X`.
+    let sci = format!("{:.16e}", v);
+    let (mant, exp) = sci.split_once('e').expect("exponent form");
+    let exp: i32 = exp.parse().expect("exponent");
+    let (sign, mant) = match mant.strip_prefix('-') {
+        Some(m) => ("-", m),
+        None => ("", mant),
     };
-    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
-        return None;
+    let digits: String = mant.chars().filter(char::is_ascii_digit).collect();
+    let trim = |s: &str| -> String {
+        match s.split_once('.') {
+            Some((i, f)) => {
+                let f = f.trim_end_matches('0');
+                if f.is_empty() {
+                    i.to_string()
+                } else {
+                    format!("{i}.{f}")
+                }
+            }
+            None => s.to_string(),
+        }
+    };
+    if (-4..17).contains(&exp) {
+        // Fixed notation with 17 - 1 - exp decimals, trailing zeros cut.
+        let fixed = if exp >= 0 {
+            let (i, f) = digits.split_at(exp as usize + 1);
+            format!("{i}.{f}")
+        } else {
+            format!("0.{}{}", "0".repeat((-exp - 1) as usize), digits)
+        };
+        format!("{sign}{}", trim(&fixed))
+    } else {
+        let m = trim(&format!("{}.{}", &digits[..1], &digits[1..]));
+        let esign = if exp < 0 { '-' } else { '+' };
+        format!("{sign}{m}e{esign}{:02}", exp.abs())
     }
-    let mut v: u64 = 0;
-    for &d in digits {
-        v = v.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
-    }
-    Some(if neg { v.wrapping_neg() } else { v })
 }
 
 /// A member's position in ZSCAN's cursor space: a fixed hash, so that the
@@ -1558,21 +1543,27 @@ fn scan_hash(m: &[u8]) -> u64 {
 /// A larger one is walked in the order of its members' hashes: the cursor is
 /// the hash to resume from, so a member present for the whole iteration is
 /// returned at least once whatever is added or removed in between.
+///
+/// The order of the checks is Redis's: the cursor, then the key (a missing
+/// one is an empty scan, whatever the options), then the options.
 fn zscan(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
-    let Some(cursor) = scan_cursor(&args[2]) else {
+    let Some(cursor) = parse::scan_cursor(&args[2]) else {
         return err(INVALID_CURSOR);
     };
+    if tri!(read(ctx, &args[1])).is_none() {
+        return Reply::Array(vec![Reply::bulk_copy(b"0"), Reply::Array(Vec::new())]);
+    }
     let mut count = 10i64;
     let mut pattern: Option<&[u8]> = None;
     let mut i = 3;
     while i < args.len() {
         let has_value = args.len() - i >= 2;
-        if parse::eq(&args[i], "count") && has_value {
+        if parse::eq_c(&args[i], "count") && has_value {
             count = tri!(parse::int(&args[i + 1]));
             if count < 1 {
                 return err(SYNTAX);
             }
-        } else if parse::eq(&args[i], "match") && has_value {
+        } else if parse::eq_c(&args[i], "match") && has_value {
             let p = &args[i + 1][..];
             pattern = if p == b"*" { None } else { Some(p) };
         } else {
@@ -1585,7 +1576,8 @@ fn zscan(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     };
     let mut found: Vec<(&[u8], f64)> = Vec::new();
     let mut next = 0u64;
-    if z.encoding() == "listpack" {
+    let packed = z.encoding() == "listpack";
+    if packed {
         found.extend(z.iter());
     } else {
         // The `count` smallest hashes at or after the cursor, and the next.
@@ -1611,7 +1603,7 @@ fn zscan(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     for (m, s) in found {
         if pattern.is_none_or(|p| storage::glob::glob_match(p, m, false)) {
             out.push(Reply::bulk_copy(m));
-            out.push(Reply::Bulk(Bytes::from(resp::double::double_to_string(s))));
+            out.push(Reply::Bulk(Bytes::from(scan_score(s, packed))));
         }
     }
     let mut buf = itoa::Buffer::new();
@@ -1627,15 +1619,6 @@ mod tests {
 
     #[test]
     fn strtod_like_redis() {
-        assert_eq!(c_strtod(b"1.5"), Some((1.5, false)));
-        assert_eq!(c_strtod(b""), Some((0.0, false)));
-        assert_eq!(c_strtod(b" 2"), Some((2.0, false)));
-        assert_eq!(c_strtod(b"  "), None);
-        assert_eq!(c_strtod(b"0x10"), Some((16.0, false)));
-        assert_eq!(c_strtod(b"1e400"), Some((f64::INFINITY, true)));
-        assert_eq!(c_strtod(b"1e-400"), Some((0.0, true)));
-        assert_eq!(c_strtod(b"-inf"), Some((f64::NEG_INFINITY, false)));
-        assert_eq!(c_strtod(b"1 "), None);
         assert_eq!(parse_double(b" 1"), None);
         assert_eq!(parse_double(b"1e400"), None);
         assert_eq!(parse_double(b"nan"), None);
@@ -1643,6 +1626,44 @@ mod tests {
         assert_eq!(parse_double(b""), None);
         assert_eq!(score_bound(b"("), Some((0.0, true)));
         assert_eq!(score_bound(b"(1e400"), Some((f64::INFINITY, true)));
+        // Score bounds are C strings; ZADD scores must be read whole.
+        assert_eq!(score_bound(b"\0\x01\xff"), Some((0.0, false)));
+        assert_eq!(score_bound(b"(\0\x01"), Some((0.0, true)));
+        assert_eq!(score_bound(b"1\0x"), Some((1.0, false)));
+        assert_eq!(score_bound(b"\x01"), None);
+        assert_eq!(parse_double(b"1\0"), None);
+        assert_eq!(parse_double(b"\0"), None);
+        assert_eq!(parse_double(b"5e-324"), Some(5e-324));
+        assert_eq!(parse_double(b"1e-400"), None);
+        assert_eq!(parse_double(b"0x1p-1"), Some(0.5));
+    }
+
+    #[test]
+    fn zscan_scores_like_redis() {
+        assert_eq!(
+            format_g17(9_223_372_036_854_775_808.0),
+            "9.2233720368547758e+18"
+        );
+        assert_eq!(format_g17(0.1), "0.10000000000000001");
+        assert_eq!(format_g17(1.5), "1.5");
+        assert_eq!(format_g17(3.0), "3");
+        assert_eq!(format_g17(-0.0), "-0");
+        assert_eq!(format_g17(0.0), "0");
+        assert_eq!(format_g17(1e16), "10000000000000000");
+        assert_eq!(format_g17(1e17), "1e+17");
+        assert_eq!(format_g17(1e300), "1.0000000000000001e+300");
+        assert_eq!(format_g17(-2.5e-8), "-2.4999999999999999e-08");
+        assert_eq!(format_g17(0.0001), "0.0001");
+        assert_eq!(format_g17(2f64.powi(-25)), "2.9802322387695312e-08");
+        assert_eq!(format_g17(123456.0), "123456");
+        assert_eq!(format_g17(5e-324), "4.9406564584124654e-324");
+        assert_eq!(format_g17(f64::NEG_INFINITY), "-inf");
+        assert_eq!(
+            scan_score(9_223_372_036_854_775_808.0, true),
+            "9223372036854776000"
+        );
+        assert_eq!(scan_score(0.1, true), "0.1");
+        assert_eq!(scan_score(0.1, false), "0.10000000000000001");
     }
 
     #[test]
