@@ -6,11 +6,16 @@
 //! `Server`; the task owns an `Arc`). The thread takes a point-in-time
 //! snapshot of the keyspace with [`storage::Store::snapshot`]: shards are
 //! serialized one at a time, by the walker or by the first command that locks
-//! a shard not yet captured, each into its own buffer of RDB records, which is
-//! appended to `temp-bgsave-<pid>.rdb` under a file mutex (a leaf lock: no
-//! shard lock is ever taken while holding it). Extra memory is therefore the
-//! encoded shards in flight, at most one per thread capturing at that moment,
-//! not a copy of the dataset or copy-on-write pages. The file is then
+//! a shard not yet captured, each into its own buffer of RDB records (in
+//! the capturing thread, under that shard's lock: the shard changes right
+//! after). The buffers go through a queue to a writer thread, the only one
+//! doing file I/O, which appends them to `temp-bgsave-<pid>.rdb`; no thread
+//! waits on the disk while holding a shard lock, so a slow disk (or the
+//! kernel throttling dirty pages) never stalls commands. Extra memory is the
+//! encoded bytes queued: the walker waits between shards, holding no lock,
+//! while more than 16 MiB are queued; commands only past 256 MiB (whole-
+//! keyspace commands like FLUSHALL capture everything left at once). No copy
+//! of the dataset, no copy-on-write pages. The file is then
 //! fsynced and renamed over `dbfilename`, as SAVE does.
 //!
 //! The same cron task starts a save when a `save <seconds> <changes>` point
@@ -23,7 +28,7 @@ use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use bytes::Bytes;
-use parking_lot::Mutex;
+use parking_lot::{Condvar, Mutex};
 use persistence::rdb;
 use resp::Reply;
 use storage::{ShardView, SnapshotSink};
@@ -288,29 +293,30 @@ fn write_snapshot(
     let limits = server.store.limits.get();
     let dirty_at_start = server.stats.dirty.load(Ordering::Relaxed);
     let sink = Arc::new(RdbSink {
-        out: Mutex::new(Out {
-            writer: Some(w),
-            error: None,
-            bytes: 0,
-        }),
+        queue: Mutex::new(Queue::default()),
+        cv: Condvar::new(),
         list_fill: limits.list_max_listpack_size,
         stale_before: storage::clock::system_now_ms(),
-        in_flight: AtomicU64::new(0),
         peak_in_flight: AtomicU64::new(0),
     });
-    let report = server
-        .store
-        .snapshot(sink.clone())
-        .map_err(|e| io::Error::other(e.to_string()))?;
-    let (writer, bytes) = {
-        let mut out = sink.out.lock();
-        if let Some(e) = out.error.take() {
-            return Err(e);
-        }
-        (out.writer.take(), out.bytes)
+    // The file writer: the only thread doing file I/O, holding no lock
+    // while it writes, so a slow disk never stalls a command.
+    let writer = {
+        let sink = sink.clone();
+        std::thread::Builder::new()
+            .name("bgsave-writer".into())
+            .spawn(move || sink.drain(w))?
     };
-    let writer = writer.ok_or_else(|| io::Error::other("snapshot writer gone"))?;
-    let f = writer.finish()?.into_inner().map_err(|e| e.into_error())?;
+    let report = server.store.snapshot(sink.clone());
+    {
+        sink.queue.lock().closed = true;
+        sink.cv.notify_all();
+    }
+    let (w, bytes) = writer
+        .join()
+        .map_err(|_| io::Error::other("the save's writer thread panicked"))??;
+    let report = report.map_err(|e| io::Error::other(e.to_string()))?;
+    let f = w.finish()?.into_inner().map_err(|e| e.into_error())?;
     f.sync_all()?;
     drop(f);
     std::fs::rename(tmp, path)?;
@@ -325,24 +331,37 @@ fn write_snapshot(
     })
 }
 
-/// The file being written and the first error met.
-struct Out {
-    writer: Option<rdb::Writer<BufWriter<File>>>,
-    error: Option<io::Error>,
-    bytes: u64,
+/// The walker waits before its next shard while more than this many encoded
+/// bytes wait for the disk: the usual bound on the save's extra memory.
+const WALKER_IN_FLIGHT: u64 = 16 << 20;
+
+/// A command capturing a shard waits (holding its locks, but never on a
+/// lock: the writer thread takes none) only past this much, which happens
+/// only when whole-keyspace commands capture faster than the disk writes.
+const COMMAND_IN_FLIGHT: u64 = 256 << 20;
+
+/// Encoded shards waiting for the writer thread.
+#[derive(Default)]
+struct Queue {
+    chunks: std::collections::VecDeque<Vec<u8>>,
+    in_flight: u64,
+    closed: bool,
+    /// Set by the writer on an I/O error: captures then stop encoding.
+    failed: bool,
 }
 
 /// Encodes each captured shard as RDB records (SELECTDB, RESIZEDB with the
-/// shard's counts, its keys) into a buffer of its own, then appends the
-/// buffer to the file. A database's keys may thus appear under several
-/// SELECTDB records, which RDB loaders (Redis's and ours) accept.
+/// shard's counts, its keys) into a buffer of its own, in the capturing
+/// thread, and queues the buffer for the writer thread. A database's keys may
+/// thus appear under several SELECTDB records, which RDB loaders (Redis's and
+/// ours) accept.
 struct RdbSink {
-    out: Mutex<Out>,
+    queue: Mutex<Queue>,
+    cv: Condvar,
     list_fill: i64,
     /// Keys whose deadline passed before the snapshot started are left out,
     /// as SAVE leaves them out.
     stale_before: i64,
-    in_flight: AtomicU64,
     peak_in_flight: AtomicU64,
 }
 
@@ -361,32 +380,72 @@ impl RdbSink {
     }
 }
 
+impl RdbSink {
+    /// The writer thread: appends queued chunks to the file in order until
+    /// the snapshot is over; returns the writer and the bytes written.
+    fn drain(
+        &self,
+        mut w: rdb::Writer<BufWriter<File>>,
+    ) -> io::Result<(rdb::Writer<BufWriter<File>>, u64)> {
+        let mut bytes = 0u64;
+        loop {
+            let chunk = {
+                let mut q = self.queue.lock();
+                loop {
+                    if let Some(c) = q.chunks.pop_front() {
+                        break c;
+                    }
+                    if q.closed {
+                        return Ok((w, bytes));
+                    }
+                    self.cv.wait(&mut q);
+                }
+            };
+            let result = w.write_raw(&chunk);
+            let mut q = self.queue.lock();
+            q.in_flight -= chunk.len() as u64;
+            self.cv.notify_all();
+            if let Err(e) = result {
+                q.failed = true;
+                q.chunks.clear();
+                q.in_flight = 0;
+                return Err(e);
+            }
+            bytes += chunk.len() as u64;
+        }
+    }
+
+    /// Waits while more than `limit` bytes are queued (never for a lock).
+    fn wait_below(&self, limit: u64) {
+        let mut q = self.queue.lock();
+        while q.in_flight > limit && !q.failed {
+            self.cv.wait(&mut q);
+        }
+    }
+}
+
 impl SnapshotSink for RdbSink {
     fn capture(&self, db: usize, _shard: usize, view: ShardView<'_>) {
-        if view.is_empty() {
+        if view.is_empty() || self.queue.lock().failed {
             return;
         }
-        let buf = match self.encode(db, view) {
-            Ok(b) => b,
-            Err(e) => {
-                self.out.lock().error.get_or_insert(e);
-                return;
-            }
+        // Encoding a Vec cannot fail.
+        let Ok(buf) = self.encode(db, view) else {
+            return;
         };
-        let n = buf.len() as u64;
-        let now = self.in_flight.fetch_add(n, Ordering::Relaxed) + n;
-        self.peak_in_flight.fetch_max(now, Ordering::Relaxed);
-        {
-            let mut out = self.out.lock();
-            if out.error.is_none() {
-                if let Some(w) = out.writer.as_mut() {
-                    match w.write_raw(&buf) {
-                        Ok(()) => out.bytes += n,
-                        Err(e) => out.error = Some(e),
-                    }
-                }
-            }
+        self.wait_below(COMMAND_IN_FLIGHT);
+        let mut q = self.queue.lock();
+        if q.failed {
+            return;
         }
-        self.in_flight.fetch_sub(n, Ordering::Relaxed);
+        q.in_flight += buf.len() as u64;
+        self.peak_in_flight
+            .fetch_max(q.in_flight, Ordering::Relaxed);
+        q.chunks.push_back(buf);
+        self.cv.notify_all();
+    }
+
+    fn between_shards(&self) {
+        self.wait_below(WALKER_IN_FLIGHT);
     }
 }

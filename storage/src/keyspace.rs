@@ -901,7 +901,6 @@ impl Locked<'_> {
     }
 }
 
-
 impl Locked<'_> {
     /// Shared references to several entries at once, for commands that read
     /// many keys together (SINTER, SUNION, SDIFF, ...). Each key is first

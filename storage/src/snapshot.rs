@@ -254,12 +254,14 @@ mod tests {
     use std::sync::atomic::AtomicUsize;
 
     type Dump = BTreeMap<(usize, Vec<u8>), (String, Option<i64>)>;
+    /// One captured shard: key, value rendered, deadline.
+    type Captured = Vec<(Vec<u8>, String, Option<i64>)>;
 
     /// Serializes each shard to owned bytes at capture time, as the RDB sink
     /// does, and checks that no shard is captured twice.
     #[derive(Default)]
     struct TestSink {
-        shards: Mutex<BTreeMap<(usize, usize), Vec<(Vec<u8>, String, Option<i64>)>>>,
+        shards: Mutex<BTreeMap<(usize, usize), Captured>>,
         /// When set, the walker stops before its n-th pause point until `go`.
         pause_at: Option<usize>,
         pauses: AtomicUsize,
@@ -356,10 +358,19 @@ mod tests {
     fn fill(store: &Store, n: usize) {
         for i in 0..n {
             let k = format!("key:{i}");
-            set(store, i % store.databases(), k.as_bytes(), format!("v{i}").as_bytes());
+            set(
+                store,
+                i % store.databases(),
+                k.as_bytes(),
+                format!("v{i}").as_bytes(),
+            );
             if i % 7 == 0 {
                 let mut l = store.lock(smallvec![store.slot(i % store.databases(), k.as_bytes())]);
-                l.set_expire(i % store.databases(), k.as_bytes(), 4_000_000_000_000 + i as i64);
+                l.set_expire(
+                    i % store.databases(),
+                    k.as_bytes(),
+                    4_000_000_000_000 + i as i64,
+                );
             }
         }
     }
@@ -442,7 +453,10 @@ mod tests {
         sink.go();
         let report = walker.join().unwrap();
         assert_eq!(report.shards, 64);
-        assert_eq!(report.by_commands, 63, "every other shard captured by commands");
+        assert_eq!(
+            report.by_commands, 63,
+            "every other shard captured by commands"
+        );
         assert_eq!(sink.dump(), before);
         // And the store did change.
         let after = contents(&s);
