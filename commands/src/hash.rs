@@ -482,34 +482,13 @@ fn hscan(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let Some(h) = tri!(read_hash(ctx, &args[1])) else {
         return Reply::Array(vec![Reply::bulk_copy(b"0"), Reply::Array(Vec::new())]);
     };
-    let mut count: i64 = 10;
-    let mut pattern: Option<&[u8]> = None;
-    let mut i = 3;
-    while i < args.len() {
-        let has_value = args.len() - i >= 2;
-        if parse::eq(&args[i], "count") && has_value {
-            count = tri!(parse::int(&args[i + 1]));
-            if count < 1 {
-                return err(SYNTAX);
-            }
-        } else if parse::eq(&args[i], "match") && has_value {
-            let p = &args[i + 1][..];
-            pattern = if p == b"*" { None } else { Some(p) };
-        } else {
-            return err(SYNTAX);
-        }
-        i += 2;
-    }
+    let (count, pattern) = tri!(parse::scan_options(args, 3));
     let mut items = Vec::new();
-    let next = h.scan(cursor, count as usize, |f, v| {
+    let next = h.scan(cursor, count, |f, v| {
         if pattern.is_none_or(|p| storage::glob::glob_match(p, f, false)) {
             items.push(Reply::bulk_copy(f));
             items.push(Reply::bulk_copy(v));
         }
     });
-    let mut buf = itoa::Buffer::new();
-    Reply::Array(vec![
-        Reply::bulk_copy(buf.format(next).as_bytes()),
-        Reply::Array(items),
-    ])
+    parse::scan_reply(next, items)
 }

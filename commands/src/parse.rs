@@ -1,5 +1,6 @@
 //! Argument parsing with Redis's rules and error replies.
 
+use bytes::Bytes;
 use resp::Reply;
 use storage::value::parse_canonical_i64;
 
@@ -164,6 +165,41 @@ pub fn eq(arg: &[u8], kw: &str) -> bool {
 #[inline]
 pub fn eq_c(arg: &[u8], kw: &str) -> bool {
     eq(c_str(arg), kw)
+}
+
+/// The `[MATCH pattern] [COUNT count]` options of HSCAN, SSCAN and ZSCAN,
+/// read from `args[from..]` as Redis reads them: keywords compared as C
+/// strings, COUNT a positive integer, any other word a syntax error. A lone
+/// `*` pattern matches everything and is returned as None (no matching).
+pub fn scan_options(args: &[Bytes], from: usize) -> CmdResult<(usize, Option<&[u8]>)> {
+    let mut count: i64 = 10;
+    let mut pattern: Option<&[u8]> = None;
+    let mut i = from;
+    while i < args.len() {
+        let has_value = i + 1 < args.len();
+        if eq_c(&args[i], "count") && has_value {
+            count = int(&args[i + 1])?;
+            if count < 1 {
+                return Err(err(crate::error::SYNTAX));
+            }
+        } else if eq_c(&args[i], "match") && has_value {
+            let p = &args[i + 1][..];
+            pattern = if p == b"*" { None } else { Some(p) };
+        } else {
+            return Err(err(crate::error::SYNTAX));
+        }
+        i += 2;
+    }
+    Ok((count as usize, pattern))
+}
+
+/// A SCAN-family reply: the next cursor as a bulk string, then the items.
+pub fn scan_reply(next: u64, items: Vec<resp::Reply>) -> resp::Reply {
+    let mut buf = itoa::Buffer::new();
+    resp::Reply::Array(vec![
+        resp::Reply::bulk_copy(buf.format(next).as_bytes()),
+        resp::Reply::Array(items),
+    ])
 }
 
 /// The argument as text (lossy for binary), for values kept as strings

@@ -667,33 +667,12 @@ fn sscan(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let Some(s) = tri!(read_set(ctx, &args[1])) else {
         return Reply::Array(vec![Reply::bulk_copy(b"0"), Reply::Array(Vec::new())]);
     };
-    let mut count: i64 = 10;
-    let mut pattern: Option<&[u8]> = None;
-    let mut i = 3;
-    while i < args.len() {
-        let has_value = i + 1 < args.len();
-        if parse::eq(&args[i], "count") && has_value {
-            count = tri!(parse::int(&args[i + 1]));
-            if count < 1 {
-                return err(SYNTAX);
-            }
-        } else if parse::eq(&args[i], "match") && has_value {
-            let p = &args[i + 1][..];
-            pattern = if p == b"*" { None } else { Some(p) };
-        } else {
-            return err(SYNTAX);
-        }
-        i += 2;
-    }
+    let (count, pattern) = tri!(parse::scan_options(args, 3));
     let mut found = Vec::new();
-    let next = s.scan(cursor, count as usize, |m| {
+    let next = s.scan(cursor, count, |m| {
         if pattern.is_none_or(|p| glob_match(p, m, false)) {
             found.push(Reply::bulk_copy(m));
         }
     });
-    let mut buf = itoa::Buffer::new();
-    Reply::Array(vec![
-        Reply::bulk_copy(buf.format(next).as_bytes()),
-        Reply::Array(found),
-    ])
+    parse::scan_reply(next, found)
 }

@@ -1553,24 +1553,7 @@ fn zscan(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     if tri!(read(ctx, &args[1])).is_none() {
         return Reply::Array(vec![Reply::bulk_copy(b"0"), Reply::Array(Vec::new())]);
     }
-    let mut count = 10i64;
-    let mut pattern: Option<&[u8]> = None;
-    let mut i = 3;
-    while i < args.len() {
-        let has_value = args.len() - i >= 2;
-        if parse::eq_c(&args[i], "count") && has_value {
-            count = tri!(parse::int(&args[i + 1]));
-            if count < 1 {
-                return err(SYNTAX);
-            }
-        } else if parse::eq_c(&args[i], "match") && has_value {
-            let p = &args[i + 1][..];
-            pattern = if p == b"*" { None } else { Some(p) };
-        } else {
-            return err(SYNTAX);
-        }
-        i += 2;
-    }
+    let (count, pattern) = tri!(parse::scan_options(args, 3));
     let Some(z) = tri!(read(ctx, &args[1])) else {
         return Reply::Array(vec![Reply::bulk_copy(b"0"), Reply::Array(Vec::new())]);
     };
@@ -1588,7 +1571,6 @@ fn zscan(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
                 (h >= cursor).then_some((h, m, s))
             })
             .collect();
-        let count = count as usize;
         if batch.len() > count {
             batch.select_nth_unstable_by_key(count, |e| e.0);
             next = batch[count].0;
