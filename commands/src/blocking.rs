@@ -189,6 +189,12 @@ pub(crate) fn serve_ready(server: &Server, ks: &mut Locked<'_>) {
                     ks.remove_waiter(db, &key, id);
                     continue;
                 };
+                // As in Redis, a waiter is only served when the ready key
+                // holds the type it waits for: a key overwritten with another
+                // type (or deleted) leaves its waiters blocked.
+                if !holds_awaited_type(ks, db, &key, w.entry) {
+                    break;
+                }
                 match serve_one(server, ks, &w) {
                     Served::Answered => {
                         for k in &w.request.keys {
@@ -205,6 +211,18 @@ pub(crate) fn serve_ready(server: &Server, ks: &mut Locked<'_>) {
             }
         }
     }
+}
+
+/// True when `key` exists with the value type `entry`'s blocking command
+/// pops from (lists for the list group, sorted sets for the sorted-set group).
+fn holds_awaited_type(ks: &mut Locked<'_>, db: usize, key: &[u8], entry: &Entry) -> bool {
+    let want = match entry.cmd.spec.group {
+        "list" => "list",
+        "sorted_set" => "zset",
+        _ => return true,
+    };
+    ks.peek(db, key)
+        .is_some_and(|e| e.value.type_name() == want)
 }
 
 enum Served {

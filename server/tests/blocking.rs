@@ -129,6 +129,21 @@ fn wrong_type_fails_at_once() {
 }
 
 #[test]
+fn a_key_overwritten_with_another_type_leaves_waiters_blocked() {
+    let srv = start();
+    let mut w = Conn::connect(srv.addr);
+    let mut p = Conn::connect(srv.addr);
+    w.send_raw(&Conn::encode(&[b"BLPOP", b"t", b"0"]));
+    wait_blocked(&mut p, 1);
+    assert_eq!(p.raw(&["SET", "t", "string"]), "+OK\r\n");
+    // Still parked, as in Redis: nothing was served and no error was sent.
+    wait_blocked(&mut p, 1);
+    p.cmd(&["DEL", "t"]);
+    p.cmd(&["LPUSH", "t", "v"]);
+    assert_eq!(w.read_frame(), Frame::Array(vec![bulk("t"), bulk("v")]));
+}
+
+#[test]
 fn client_unblock_timeout_and_error() {
     let srv = start();
     let mut w = Conn::connect(srv.addr);
