@@ -755,7 +755,9 @@ fn agree(args: &[Vec<u8>], before: &Before, a: &Outcome, b: &Outcome) -> bool {
             let from_set = before.key_type.as_deref() == Some(b"set");
             // Missing weights are all equal, and a set's own order is its
             // hash table's (unless STORE forces a sort): no defined order.
-            let undefined = s.by_star || (s.by_plain && from_set && !s.store);
+            let undefined = s.by_star
+                || (s.by_plain && from_set && !s.store)
+                || (alpha(args) && c_string_ties(fa));
             if undefined {
                 if s.limit {
                     return matches!((fa, fb), (Some(Frame::Array(x)), Some(Frame::Array(y))) if x.len() == y.len());
@@ -778,6 +780,32 @@ fn agree(args: &[Vec<u8>], before: &Before, a: &Outcome, b: &Outcome) -> bool {
         _ => {}
     }
     same(a, b, &check_for(args))
+}
+
+/// True when a SORT asks for ALPHA order.
+fn alpha(args: &[Vec<u8>]) -> bool {
+    args.iter().any(|a| a.eq_ignore_ascii_case(b"alpha"))
+}
+
+/// Redis compares ALPHA elements as C strings (up to the first NUL byte), so
+/// elements that differ only after a NUL tie, and its sort leaves their order
+/// to its quicksort: true when the reply holds such a tie.
+fn c_string_ties(reply: Option<&Frame>) -> bool {
+    let Some(Frame::Array(items)) = reply else {
+        return false;
+    };
+    let prefix = |b: &[u8]| -> Vec<u8> { b.split(|&c| c == 0).next().unwrap_or(b).to_vec() };
+    let mut seen: std::collections::HashMap<Vec<u8>, Vec<u8>> = std::collections::HashMap::new();
+    for it in items {
+        if let Frame::Bulk(b) = it {
+            if let Some(other) = seen.insert(prefix(b), b.to_vec()) {
+                if other != b.to_vec() {
+                    return true;
+                }
+            }
+        }
+    }
+    false
 }
 
 /// Two ZSCAN batches as multisets of `[member, score]` pairs, the scores
