@@ -439,105 +439,14 @@ pub fn find_keys_of(reg: &Registry, argv: &[Bytes]) -> Result<Vec<(usize, u32)>,
         .iter()
         .any(|s| s.flags & ks::VARIABLE_FLAGS != 0);
     let keys = (!varflags)
-        .then(|| keys_from_specs(spec.key_specs, argv))
+        .then(|| crate::registry::walk_key_specs(spec.key_specs, argv, true).ok())
         .flatten()
+        .map(|keys| keys.into_vec())
         .unwrap_or_else(|| keys_by_parsing(&entry.full_name, argv));
     if keys.is_empty() && !entry.has(flags::NO_MANDATORY_KEYS) {
         return Err(err("ERR Invalid arguments specified for command"));
     }
     Ok(keys)
-}
-
-/// Keys as the key specs give them, strictly as Redis's getKeysUsingKeySpecs
-/// finds them: a spec that cannot be followed (unknown, out of range, a bad
-/// key count) or that admits it is incomplete makes the whole search fail,
-/// and the caller falls back to parsing the command.
-fn keys_from_specs(specs: &[KeySpec], argv: &[Bytes]) -> Option<Vec<(usize, u32)>> {
-    let argc = argv.len() as i64;
-    let mut out = Vec::new();
-    for spec in specs {
-        if spec.flags & ks::NOT_KEY != 0 {
-            continue;
-        }
-        let first = match spec.begin {
-            BeginSearch::Index(pos) => pos as i64,
-            BeginSearch::Keyword {
-                keyword,
-                start_from,
-            } => {
-                // The keyword is searched from `start_from` towards the end
-                // (or, when negative, towards the start) without reaching the
-                // last candidate position, which could not be followed by a key.
-                let from = start_from as i64;
-                let (start, end) = if from > 0 {
-                    (from, argc - 1)
-                } else {
-                    (argc + from, 1)
-                };
-                let mut found = None;
-                let mut i = start;
-                while i != end {
-                    if i >= argc || i < 1 {
-                        break;
-                    }
-                    if argv[i as usize].eq_ignore_ascii_case(keyword.as_bytes()) {
-                        found = Some(i + 1);
-                        break;
-                    }
-                    i += if start <= end { 1 } else { -1 };
-                }
-                match found {
-                    Some(f) => f,
-                    None => continue,
-                }
-            }
-            BeginSearch::Unknown => return None,
-        };
-        let (first, last, step) = match spec.find {
-            FindKeys::Range {
-                lastkey,
-                step,
-                limit,
-            } => {
-                let lastkey = lastkey as i64;
-                let last = if lastkey >= 0 {
-                    first + lastkey
-                } else if limit == 0 {
-                    argc + lastkey
-                } else {
-                    first + ((argc - first) / limit as i64 + lastkey)
-                };
-                (first, last, step as i64)
-            }
-            FindKeys::Keynum {
-                keynum_idx,
-                first_key,
-                step,
-            } => {
-                let idx = first + keynum_idx as i64;
-                if idx < 0 || idx >= argc {
-                    return None;
-                }
-                let count =
-                    storage::value::parse_canonical_i64(&argv[idx as usize]).filter(|n| *n >= 0)?;
-                let f = first + first_key as i64;
-                (f, f.saturating_add(count).saturating_sub(1), step as i64)
-            }
-            FindKeys::Unknown => return None,
-        };
-        if last >= argc || last < first || first >= argc {
-            return None;
-        }
-        let mut i = first;
-        while i <= last {
-            out.push((i as usize, spec.flags));
-            i += step.max(1);
-        }
-        if spec.flags & ks::INCOMPLETE != 0 {
-            return None;
-        }
-    }
-    Some(out)
 }
 
 /// Keys found by parsing the command line, as Redis's per-command key

@@ -180,7 +180,11 @@ impl Entry {
     /// getKeysUsingKeySpecs finds them. Lenient: a malformed request yields
     /// the keys that can be found, and the handler reports the error.
     pub fn key_positions(&self, args: &[Bytes]) -> KeyPositions {
-        key_positions(self.cmd.spec.key_specs, args, false).unwrap_or_default()
+        walk_key_specs(self.cmd.spec.key_specs, args, false)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(i, _)| i)
+            .collect()
     }
 }
 
@@ -189,17 +193,28 @@ impl Entry {
 #[error("Invalid arguments specified for command")]
 pub struct InvalidKeyArgs;
 
-/// Finds key positions from key specs. With `strict`, a spec that points
-/// outside the arguments is an error (COMMAND GETKEYS), as in Redis.
-pub fn key_positions(
+/// Key positions within a request with each key's key-spec flags.
+pub type KeysWithFlags = SmallVec<[(usize, u32); 4]>;
+
+/// Finds the keys of a request from its key specs, as Redis's
+/// getKeysUsingKeySpecs does, with each key's flags.
+///
+/// Two modes, one walk: `strict` is COMMAND GETKEYS — a spec that cannot be
+/// followed (unknown, out of range, a bad key count) or that admits it is
+/// incomplete fails the whole search, and the caller falls back to parsing
+/// the command. Lenient is for locking: specs that cannot be followed are
+/// skipped and bounds are clamped, so a malformed request still yields the
+/// keys that can be found (a superset of what the handler may touch) and the
+/// handler reports the error.
+pub fn walk_key_specs(
     specs: &[KeySpec],
     args: &[Bytes],
     strict: bool,
-) -> Result<KeyPositions, InvalidKeyArgs> {
+) -> Result<KeysWithFlags, InvalidKeyArgs> {
     let argc = args.len() as i64;
-    let mut out = KeyPositions::new();
+    let mut out = KeysWithFlags::new();
     for spec in specs {
-        if spec.flags & ks::NOT_KEY != 0 && !strict {
+        if spec.flags & ks::NOT_KEY != 0 {
             continue;
         }
         let first = match spec.begin {
@@ -208,28 +223,34 @@ pub fn key_positions(
                 keyword,
                 start_from,
             } => {
-                let (start, end, step) = if start_from > 0 {
-                    (start_from as i64, argc - 1, 1)
+                // Searched from `start_from` towards the end (or, when
+                // negative, towards the start), not reaching the last
+                // candidate, which could not be followed by a key.
+                let from = start_from as i64;
+                let (start, end) = if from > 0 {
+                    (from, argc - 1)
                 } else {
-                    (argc + start_from as i64, 0, -1)
+                    (argc + from, 0)
                 };
-                let mut found = 0;
+                let dir = if start <= end { 1 } else { -1 };
+                let mut found = None;
                 let mut i = start;
-                while i != end + step {
-                    if i > argc - 1 || i < 1 {
+                while i != end {
+                    if i >= argc || i < 1 {
                         break;
                     }
                     if args[i as usize].eq_ignore_ascii_case(keyword.as_bytes()) {
-                        found = i + 1;
+                        found = Some(i + 1);
                         break;
                     }
-                    i += step;
+                    i += dir;
                 }
-                if found == 0 {
-                    continue;
+                match found {
+                    Some(f) => f,
+                    None => continue,
                 }
-                found
             }
+            BeginSearch::Unknown if strict => return Err(InvalidKeyArgs),
             BeginSearch::Unknown => continue,
         };
         let (first, last, step) = match spec.find {
@@ -246,7 +267,7 @@ pub fn key_positions(
                 } else {
                     first + ((argc - first) / limit as i64 + lastkey)
                 };
-                (first, last, step as i64)
+                (first, last, (step as i64).max(1))
             }
             FindKeys::Keynum {
                 keynum_idx,
@@ -254,39 +275,38 @@ pub fn key_positions(
                 step,
             } => {
                 let idx = first + keynum_idx as i64;
-                if idx >= argc {
-                    if strict {
-                        return Err(InvalidKeyArgs);
-                    }
-                    continue;
-                }
-                let Some(n) =
-                    storage::value::parse_canonical_i64(&args[idx as usize]).filter(|n| *n >= 0)
-                else {
+                let count = (idx >= 0 && idx < argc)
+                    .then(|| storage::value::parse_canonical_i64(&args[idx as usize]))
+                    .flatten()
+                    .filter(|n| *n >= 0);
+                let Some(n) = count else {
                     if strict {
                         return Err(InvalidKeyArgs);
                     }
                     continue;
                 };
+                let step = (step as i64).max(1);
                 let f = first + first_key as i64;
-                (
-                    f,
-                    f.saturating_add(n.saturating_mul(step as i64))
-                        .saturating_sub(1),
-                    step as i64,
-                )
+                // Redis counts `n` arguments from the first key; locking
+                // takes `n` keys `step` apart, which covers it.
+                let span = if strict { n } else { n.saturating_mul(step) };
+                (f, f.saturating_add(span).saturating_sub(1), step)
             }
+            FindKeys::Unknown if strict => return Err(InvalidKeyArgs),
             FindKeys::Unknown => continue,
         };
-        if strict && (last >= argc || last < first - 1 || first >= argc) {
+        if strict && (last >= argc || last < first || first >= argc) {
             return Err(InvalidKeyArgs);
         }
         let mut i = first;
         while i <= last && i < argc {
             if i >= 1 {
-                out.push(i as usize);
+                out.push((i as usize, spec.flags));
             }
-            i += step.max(1);
+            i += step;
+        }
+        if strict && spec.flags & ks::INCOMPLETE != 0 {
+            return Err(InvalidKeyArgs);
         }
     }
     Ok(out)
