@@ -6,34 +6,10 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{start_with, Conn};
+use common::{info_field, start_with, temp_dir, Conn};
 use resp::Frame;
-
-fn temp_dir(tag: &str) -> PathBuf {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let d = std::env::temp_dir().join(format!(
-        "ferrum-bgsave-{tag}-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn info_field(c: &mut Conn, field: &str) -> String {
-    let Frame::Bulk(b) = c.cmd(&["INFO", "persistence"]) else {
-        panic!("INFO failed")
-    };
-    let text = String::from_utf8(b.to_vec()).unwrap();
-    text.lines()
-        .find_map(|l| l.strip_prefix(&format!("{field}:")))
-        .unwrap_or_else(|| panic!("{field} missing"))
-        .to_string()
-}
 
 fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
     let start = Instant::now();
@@ -87,7 +63,7 @@ fn bgsave_writes_the_state_at_its_start() {
             }
         }
     }
-    let dirty_before: u64 = info_field(&mut c, "rdb_changes_since_last_save")
+    let dirty_before: u64 = info_field(&mut c, "persistence", "rdb_changes_since_last_save")
         .parse()
         .unwrap();
     assert_eq!(dirty_before, 2000);
@@ -98,7 +74,10 @@ fn bgsave_writes_the_state_at_its_start() {
     let held = store.lock(vec![(0, 0)].into());
     assert_eq!(c.raw(&["BGSAVE"]), "+Background saving started\r\n");
     wait_until("snapshot running", || store.snapshot_in_progress());
-    assert_eq!(info_field(&mut c, "rdb_bgsave_in_progress"), "1");
+    assert_eq!(
+        info_field(&mut c, "persistence", "rdb_bgsave_in_progress"),
+        "1"
+    );
     assert_eq!(
         c.raw(&["BGSAVE"]),
         "-ERR Background save already in progress\r\n"
@@ -129,13 +108,25 @@ fn bgsave_writes_the_state_at_its_start() {
     drop(held);
 
     wait_until("save done", || !srv.server.bgsave.in_progress());
-    assert_eq!(info_field(&mut c, "rdb_bgsave_in_progress"), "0");
-    assert_eq!(info_field(&mut c, "rdb_last_bgsave_status"), "ok");
-    assert_ne!(info_field(&mut c, "rdb_last_bgsave_time_sec"), "-1");
-    assert_eq!(info_field(&mut c, "rdb_current_bgsave_time_sec"), "-1");
-    assert_eq!(info_field(&mut c, "rdb_saves"), "1");
+    assert_eq!(
+        info_field(&mut c, "persistence", "rdb_bgsave_in_progress"),
+        "0"
+    );
+    assert_eq!(
+        info_field(&mut c, "persistence", "rdb_last_bgsave_status"),
+        "ok"
+    );
+    assert_ne!(
+        info_field(&mut c, "persistence", "rdb_last_bgsave_time_sec"),
+        "-1"
+    );
+    assert_eq!(
+        info_field(&mut c, "persistence", "rdb_current_bgsave_time_sec"),
+        "-1"
+    );
+    assert_eq!(info_field(&mut c, "persistence", "rdb_saves"), "1");
     // Changes made during the save are not in the file: they still count.
-    let dirty_after: u64 = info_field(&mut c, "rdb_changes_since_last_save")
+    let dirty_after: u64 = info_field(&mut c, "persistence", "rdb_changes_since_last_save")
         .parse()
         .unwrap();
     assert!(
@@ -160,7 +151,7 @@ fn bgsave_writes_the_state_at_its_start() {
         "+Background saving started\r\n"
     );
     wait_until("second save done", || {
-        !srv.server.bgsave.in_progress() && info_field(&mut c, "rdb_saves") == "2"
+        !srv.server.bgsave.in_progress() && info_field(&mut c, "persistence", "rdb_saves") == "2"
     });
     let after = load(&path);
     assert_ne!(after, expected);
@@ -186,10 +177,15 @@ fn save_points_start_background_saves() {
     c.cmd(&["SET", "a", "1"]);
     // One change is below the point's two: no save.
     std::thread::sleep(Duration::from_millis(1500));
-    assert_eq!(info_field(&mut c, "rdb_saves"), "0");
+    assert_eq!(info_field(&mut c, "persistence", "rdb_saves"), "0");
     c.cmd(&["SET", "b", "2"]);
-    wait_until("automatic save", || info_field(&mut c, "rdb_saves") == "1");
-    assert_eq!(info_field(&mut c, "rdb_changes_since_last_save"), "0");
+    wait_until("automatic save", || {
+        info_field(&mut c, "persistence", "rdb_saves") == "1"
+    });
+    assert_eq!(
+        info_field(&mut c, "persistence", "rdb_changes_since_last_save"),
+        "0"
+    );
     let got = load(&dir.join("dump.rdb"));
     assert_eq!(got.len(), 2);
     assert_eq!(got[&(0, b"b".to_vec())], (b"2".to_vec(), None));

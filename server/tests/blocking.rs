@@ -8,28 +8,18 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{start, Conn};
+use common::{info_field, start, Conn};
 use resp::Frame;
 
 fn bulk(s: &str) -> Frame {
     Frame::Bulk(bytes::Bytes::copy_from_slice(s.as_bytes()))
 }
 
-fn info_field(c: &mut Conn, field: &str) -> String {
-    let Frame::Bulk(b) = c.cmd(&["INFO", "clients"]) else {
-        panic!("INFO reply is a bulk string");
-    };
-    let text = String::from_utf8_lossy(&b).into_owned();
-    text.lines()
-        .find_map(|l| l.strip_prefix(&format!("{field}:")).map(str::to_string))
-        .unwrap_or_else(|| panic!("no {field} in INFO"))
-}
-
 /// Waits until the server reports `n` blocked clients, so that tests do not
 /// depend on thread scheduling.
 fn wait_blocked(c: &mut Conn, n: usize) {
     let start = Instant::now();
-    while info_field(c, "blocked_clients") != n.to_string() {
+    while info_field(c, "clients", "blocked_clients") != n.to_string() {
         assert!(
             start.elapsed() < Duration::from_secs(5),
             "clients never blocked"

@@ -4,36 +4,11 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{start_with, Conn};
+use common::{info_field, start_with, temp_dir, Conn};
 use resp::Frame;
-
-fn temp_dir(tag: &str) -> PathBuf {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let d = std::env::temp_dir().join(format!(
-        "ferrum-persist-{tag}-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn info_field(c: &mut Conn, field: &str) -> String {
-    let Frame::Bulk(b) = c.cmd(&["INFO", "persistence"]) else {
-        panic!("INFO failed")
-    };
-    let text = String::from_utf8(b.to_vec()).unwrap();
-    text.lines()
-        .find_map(|l| l.strip_prefix(&format!("{field}:")))
-        .unwrap_or_else(|| panic!("{field} missing"))
-        .to_string()
-}
 
 fn populate(c: &mut Conn) {
     for cmd in [
@@ -81,7 +56,10 @@ fn save_then_load_in_a_new_server() {
     let srv = start_with(|v| v.dir = d.clone());
     let mut c = Conn::connect(srv.addr);
     populate(&mut c);
-    assert_ne!(info_field(&mut c, "rdb_changes_since_last_save"), "0");
+    assert_ne!(
+        info_field(&mut c, "persistence", "rdb_changes_since_last_save"),
+        "0"
+    );
     let Frame::Integer(before) = c.cmd(&["LASTSAVE"]) else {
         panic!("LASTSAVE")
     };
@@ -90,9 +68,15 @@ fn save_then_load_in_a_new_server() {
     assert!(!dir
         .join(format!("temp-{}.rdb", std::process::id()))
         .exists());
-    assert_eq!(info_field(&mut c, "rdb_changes_since_last_save"), "0");
-    assert_eq!(info_field(&mut c, "rdb_last_bgsave_status"), "ok");
-    assert_eq!(info_field(&mut c, "rdb_saves"), "1");
+    assert_eq!(
+        info_field(&mut c, "persistence", "rdb_changes_since_last_save"),
+        "0"
+    );
+    assert_eq!(
+        info_field(&mut c, "persistence", "rdb_last_bgsave_status"),
+        "ok"
+    );
+    assert_eq!(info_field(&mut c, "persistence", "rdb_saves"), "1");
     let Frame::Integer(after) = c.cmd(&["LASTSAVE"]) else {
         panic!("LASTSAVE")
     };
@@ -108,7 +92,10 @@ fn save_then_load_in_a_new_server() {
     assert_eq!(stats.keys, 9);
     let mut c2 = Conn::connect(srv2.addr);
     check_contents(&mut c2);
-    assert_eq!(info_field(&mut c2, "rdb_last_load_keys_loaded"), "9");
+    assert_eq!(
+        info_field(&mut c2, "persistence", "rdb_last_load_keys_loaded"),
+        "9"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -118,8 +105,14 @@ fn save_into_a_missing_directory_fails() {
     let mut c = Conn::connect(srv.addr);
     c.cmd(&["SET", "k", "v"]);
     assert_eq!(c.raw(&["SAVE"]), "-ERR\r\n");
-    assert_eq!(info_field(&mut c, "rdb_last_bgsave_status"), "err");
-    assert_eq!(info_field(&mut c, "rdb_changes_since_last_save"), "1");
+    assert_eq!(
+        info_field(&mut c, "persistence", "rdb_last_bgsave_status"),
+        "err"
+    );
+    assert_eq!(
+        info_field(&mut c, "persistence", "rdb_changes_since_last_save"),
+        "1"
+    );
 }
 
 #[test]

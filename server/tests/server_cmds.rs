@@ -6,13 +6,13 @@ mod common;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use commands::config::Values;
 use commands::state::Server;
-use common::{start, words, Conn};
+use common::{start, temp_dir, words, Conn};
 use resp::Frame;
 
 /// Command statistics live in the process-wide registry, shared by every
@@ -524,12 +524,6 @@ impl Drop for FileServer {
             let _ = t.join();
         }
     }
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("ferrum-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
 }
 
 #[test]

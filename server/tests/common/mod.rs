@@ -218,3 +218,28 @@ pub fn arr(items: &[&str]) -> String {
     }
     out
 }
+
+/// A fresh, empty temporary directory, unique within this test process.
+pub fn temp_dir(tag: &str) -> std::path::PathBuf {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let d = std::env::temp_dir().join(format!(
+        "ferrum-{tag}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// One field of an INFO section, as text.
+pub fn info_field(c: &mut Conn, section: &str, field: &str) -> String {
+    let Frame::Bulk(b) = c.cmd(&["INFO", section]) else {
+        panic!("INFO reply is a bulk string");
+    };
+    let text = String::from_utf8_lossy(&b).into_owned();
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{field}:")).map(str::to_string))
+        .unwrap_or_else(|| panic!("no {field} in INFO {section}"))
+}
