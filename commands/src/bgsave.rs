@@ -31,7 +31,7 @@ use bytes::Bytes;
 use parking_lot::{Condvar, Mutex};
 use persistence::rdb;
 use resp::Reply;
-use storage::{ShardView, SnapshotSink};
+use storage::{SnapEntry, SnapshotSink};
 
 use crate::command;
 use crate::ctx::Ctx;
@@ -236,11 +236,10 @@ fn finish(server: &Server, result: Result<SaveReport, String>) {
             b.last_peak_in_flight
                 .store(r.peak_in_flight, Ordering::Relaxed);
             tracing::info!(
-                "Background saving terminated with success ({} keys, {} bytes, {} of {} shards captured by commands, peak {} bytes in flight)",
+                "Background saving terminated with success ({} keys, {} bytes, {} keys captured by commands before changing them, peak {} bytes in flight)",
                 r.report.keys,
                 r.bytes,
                 r.report.by_commands,
-                r.report.shards,
                 r.peak_in_flight
             );
         }
@@ -297,6 +296,12 @@ fn write_snapshot(
         cv: Condvar::new(),
         list_fill: limits.list_max_listpack_size,
         stale_before: storage::clock::system_now_ms(),
+        sizes: (0..server.store.databases())
+            .map(|db| {
+                let (keys, volatile) = server.store.estimated_len(db);
+                Mutex::new((keys > 0).then_some((keys as u64, volatile as u64)))
+            })
+            .collect(),
         peak_in_flight: AtomicU64::new(0),
     });
     // The file writer: the only thread doing file I/O, holding no lock
@@ -340,21 +345,28 @@ const WALKER_IN_FLIGHT: u64 = 16 << 20;
 /// only when whole-keyspace commands capture faster than the disk writes.
 const COMMAND_IN_FLIGHT: u64 = 256 << 20;
 
-/// Encoded shards waiting for the writer thread.
+/// Encoded chunks waiting for the writer thread.
 #[derive(Default)]
 struct Queue {
+    /// Each chunk starts with a SELECTDB; `db` of the last one lets small
+    /// captures of the same database join it.
     chunks: std::collections::VecDeque<Vec<u8>>,
+    tail_db: Option<usize>,
     in_flight: u64,
     closed: bool,
     /// Set by the writer on an I/O error: captures then stop encoding.
     failed: bool,
 }
 
-/// Encodes each captured shard as RDB records (SELECTDB, RESIZEDB with the
-/// shard's counts, its keys) into a buffer of its own, in the capturing
-/// thread, and queues the buffer for the writer thread. A database's keys may
-/// thus appear under several SELECTDB records, which RDB loaders (Redis's and
-/// ours) accept.
+/// A chunk still this small takes further captures of its database.
+const JOIN_BELOW: usize = 64 << 10;
+
+/// Encodes captured keys as RDB records in the capturing thread (a walker
+/// chunk, a whole shard, or a single key a command is about to change) and
+/// queues them for the writer thread. A database's keys thus appear under
+/// several SELECTDB records, which RDB loaders (Redis's and ours) accept; the
+/// first chunk of each database carries its RESIZEDB hint, counted when the
+/// save started.
 struct RdbSink {
     queue: Mutex<Queue>,
     cv: Condvar,
@@ -362,21 +374,37 @@ struct RdbSink {
     /// Keys whose deadline passed before the snapshot started are left out,
     /// as SAVE leaves them out.
     stale_before: i64,
+    /// Per database: (keys, volatile keys) when the save started, taken by
+    /// the first chunk of the database.
+    sizes: Vec<Mutex<Option<(u64, u64)>>>,
     peak_in_flight: AtomicU64,
 }
 
 impl RdbSink {
-    fn encode(&self, db: usize, view: ShardView<'_>) -> io::Result<Vec<u8>> {
-        let mut w = rdb::Writer::new(Vec::new());
+    /// The records of `entries`, without a SELECTDB; None if all are stale.
+    fn encode(&self, entries: &mut dyn Iterator<Item = SnapEntry<'_>>) -> Option<Vec<u8>> {
+        let mut w = rdb::Writer::fragment(Vec::new());
         w.set_list_fill(self.list_fill);
-        w.select_db(db, view.len() as u64, view.volatile_len() as u64)?;
-        for (key, value, at) in view.iter() {
+        let mut any = false;
+        for (key, value, at) in entries {
             if at.is_some_and(|at| at < self.stale_before) {
                 continue;
             }
-            w.write_entry(key.as_bytes(), value, at)?;
+            // Encoding into a Vec cannot fail.
+            let _ = w.write_entry(key.as_bytes(), value, at);
+            any = true;
         }
-        Ok(w.into_fragment())
+        any.then(|| w.into_fragment())
+    }
+
+    /// SELECTDB for a new chunk of `db`, with the size hint the first time.
+    fn chunk_head(&self, db: usize) -> Vec<u8> {
+        let mut w = rdb::Writer::fragment(Vec::new());
+        let _ = match self.sizes.get(db).and_then(|s| s.lock().take()) {
+            Some((keys, volatile)) => w.select_db(db, keys, volatile),
+            None => w.select_db_only(db),
+        };
+        w.into_fragment()
     }
 }
 
@@ -425,12 +453,11 @@ impl RdbSink {
 }
 
 impl SnapshotSink for RdbSink {
-    fn capture(&self, db: usize, _shard: usize, view: ShardView<'_>) {
-        if view.is_empty() || self.queue.lock().failed {
+    fn capture(&self, db: usize, entries: &mut dyn Iterator<Item = SnapEntry<'_>>) {
+        if self.queue.lock().failed {
             return;
         }
-        // Encoding a Vec cannot fail.
-        let Ok(buf) = self.encode(db, view) else {
+        let Some(body) = self.encode(entries) else {
             return;
         };
         self.wait_below(COMMAND_IN_FLIGHT);
@@ -438,14 +465,28 @@ impl SnapshotSink for RdbSink {
         if q.failed {
             return;
         }
-        q.in_flight += buf.len() as u64;
+        q.in_flight += body.len() as u64;
         self.peak_in_flight
             .fetch_max(q.in_flight, Ordering::Relaxed);
-        q.chunks.push_back(buf);
+        let joins = q.tail_db == Some(db) && q.chunks.back().is_some_and(|c| c.len() < JOIN_BELOW);
+        if joins {
+            q.chunks
+                .back_mut()
+                .expect("tail chunk")
+                .extend_from_slice(&body);
+        } else {
+            drop(q);
+            let mut chunk = self.chunk_head(db);
+            chunk.extend_from_slice(&body);
+            let mut q = self.queue.lock();
+            q.in_flight += (chunk.len() - body.len()) as u64;
+            q.chunks.push_back(chunk);
+            q.tail_db = Some(db);
+        }
         self.cv.notify_all();
     }
 
-    fn between_shards(&self) {
+    fn between_chunks(&self) {
         self.wait_below(WALKER_IN_FLIGHT);
     }
 }

@@ -113,7 +113,7 @@ impl Default for Values {
             daemonize: false,
             shard_bits: 8,
             threads: 0,
-            hash_max_listpack_entries: 128,
+            hash_max_listpack_entries: 512,
             hash_max_listpack_value: 64,
             set_max_intset_entries: 512,
             set_max_listpack_entries: 128,

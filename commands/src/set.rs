@@ -45,7 +45,7 @@ fn limits(ctx: &Ctx) -> LimitValues {
 /// WRONGTYPE.
 fn read_set<'a>(ctx: &'a mut Ctx, key: &[u8]) -> CmdResult<Option<&'a mut Set>> {
     let db = ctx.db();
-    match ctx.ks.get_read(db, key) {
+    match ctx.ks.get_read_mut(db, key) {
         None => Ok(None),
         Some(e) => match &mut e.value {
             Value::Set(s) => Ok(Some(s)),

@@ -293,7 +293,7 @@ fn sort_generic(ctx: &mut Ctx, args: &[Bytes], readonly: bool) -> Reply {
 /// A sorted set in the compact encoding is converted to a skiplist first,
 /// as Redis's SORT does, so OBJECT ENCODING reports the same afterwards.
 fn load(ks: &mut Locked<'_>, db: usize, key: &[u8]) -> Result<Source, Reply> {
-    let Some(e) = ks.get_read(db, key) else {
+    let Some(e) = ks.get_read_mut(db, key) else {
         return Ok(Source::List(Vec::new()));
     };
     match &mut e.value {

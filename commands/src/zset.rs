@@ -172,7 +172,7 @@ fn resp3(ctx: &Ctx) -> bool {
 /// The sorted set at `key` for reading (counts a hit or a miss).
 fn read<'a>(ctx: &'a mut Ctx, key: &[u8]) -> CmdResult<Option<&'a mut ZSet>> {
     let db = ctx.db();
-    match ctx.ks.get_read(db, key) {
+    match ctx.ks.get_read_mut(db, key) {
         None => Ok(None),
         Some(e) => match &mut e.value {
             Value::ZSet(z) => Ok(Some(z)),

@@ -196,13 +196,10 @@ fn put_blob(out: &mut Vec<u8>, s: &[u8], compress: bool) {
 /// A score as text in a listpack: an integer when it is one, else the
 /// shortest text that reads back to the same double (`inf`, `-inf` included).
 fn push_score(lp: &mut ListpackBuilder, s: f64) {
-    if s.fract() == 0.0 && s.abs() < 1e15 && !(s == 0.0 && s.is_sign_negative()) {
-        lp.push_int(s as i64);
-    } else if s.is_infinite() {
-        lp.push(if s > 0.0 { b"inf" } else { b"-inf" });
-    } else {
-        lp.push(format!("{s:?}").as_bytes());
-    }
+    // As Redis's zzlInsertAt: the score spelled by d2string, which the
+    // listpack then stores as an integer when it reads as one.
+    let mut buf = [0u8; 40];
+    lp.push(resp::double::format_double(s, &mut buf));
 }
 
 /// Largest listpack node a list of fill `fill` holds, in bytes and entries
@@ -332,6 +329,8 @@ fn encode_value(out: &mut Vec<u8>, value: &Value, o: EncodeOpts) -> u8 {
 pub struct Writer<W: Write> {
     w: W,
     crc: u64,
+    /// Off for fragments: the writer that appends them checksums them.
+    checksum: bool,
     opts: EncodeOpts,
     buf: Vec<u8>,
 }
@@ -349,6 +348,7 @@ impl<W: Write> Writer<W> {
         Writer {
             w,
             crc: 0,
+            checksum: true,
             opts: EncodeOpts {
                 version: version.clamp(10, RDB_VERSION),
                 compress: true,
@@ -368,8 +368,18 @@ impl<W: Write> Writer<W> {
         self.opts.list_fill = fill;
     }
 
+    /// A writer of records only, for another writer's
+    /// [`Writer::write_raw`]: no header, no checksum of its own.
+    pub fn fragment(w: W) -> Writer<W> {
+        let mut f = Writer::new(w);
+        f.checksum = false;
+        f
+    }
+
     fn emit(&mut self) -> io::Result<()> {
-        self.crc = crc64(self.crc, &self.buf);
+        if self.checksum {
+            self.crc = crc64(self.crc, &self.buf);
+        }
         self.w.write_all(&self.buf)?;
         self.buf.clear();
         Ok(())
@@ -395,6 +405,14 @@ impl<W: Write> Writer<W> {
         self.buf.push(OP_RESIZEDB);
         put_len(&mut self.buf, keys);
         put_len(&mut self.buf, expires);
+        self.emit()
+    }
+
+    /// Switches to database `db` without a size hint (a loader reads many
+    /// such records for one database as one).
+    pub fn select_db_only(&mut self, db: usize) -> io::Result<()> {
+        self.buf.push(OP_SELECTDB);
+        put_len(&mut self.buf, db as u64);
         self.emit()
     }
 

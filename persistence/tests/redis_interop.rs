@@ -341,7 +341,7 @@ fn populate(c: &mut Client) {
     cmd(v(&["RPUSH", "list:huge-elem", &"y".repeat(20000), "z"]));
     cmd(v(&["HSET", "hash:small", "f1", "v1", "f2", "2", "f3", ""]));
     let mut h = v(&["HSET", "hash:big"]);
-    for i in 0..300 {
+    for i in 0..600 {
         h.push(format!("field{i}"));
         h.push(format!("value{i}"));
     }

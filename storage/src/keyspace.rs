@@ -11,6 +11,7 @@
 
 use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hashbrown::hash_table::Entry as TableEntry;
@@ -22,6 +23,7 @@ use smallvec::SmallVec;
 
 use crate::clock::Clock;
 use crate::key::Key;
+use crate::snapshot::Active;
 use crate::value::Value;
 
 /// One key and its value.
@@ -33,6 +35,9 @@ pub struct Entry {
     pub lru: u32,
     /// Whether the key has a deadline in its shard's expiry index.
     has_expire: bool,
+    /// Snapshot mark: equal to the running snapshot's epoch parity once the
+    /// snapshot has captured this key (snapshot.rs).
+    pub(crate) snap: bool,
 }
 
 /// Per-shard counters; INFO sums them.
@@ -58,8 +63,13 @@ pub struct Shard {
     /// waiter id, first come first served. Kept under the shard's lock so a
     /// push and the service of the clients it unblocks are one atomic step.
     blocked: hashbrown::HashMap<Key, std::collections::VecDeque<u64>, DefaultHashBuilder>,
-    /// Epoch of the last snapshot that captured this shard (see snapshot.rs).
+    /// Epoch of the last snapshot whose walker finished this shard (see
+    /// snapshot.rs).
     pub(crate) snap_epoch: u64,
+    /// Counts insertions that may have moved entries between buckets (the
+    /// table grew or rehashed in place): a snapshot walker that sees it
+    /// change restarts the shard.
+    pub(crate) moves: u64,
 }
 
 impl Shard {
@@ -75,9 +85,12 @@ impl Shard {
         self.expires.len()
     }
 
-    /// Every entry, in table order (snapshots).
-    pub(crate) fn entries(&self) -> impl Iterator<Item = &Entry> {
-        self.table.iter().map(|e| &**e)
+    pub(crate) fn table(&self) -> &HashTable<Box<Entry>> {
+        &self.table
+    }
+
+    pub(crate) fn table_mut(&mut self) -> &mut HashTable<Box<Entry>> {
+        &mut self.table
     }
 
     /// The deadline of `key` (Unix ms), if it has one.
@@ -216,20 +229,15 @@ impl Store {
         &self.dbs[db].shards[shard]
     }
 
-    fn locked<'a>(&'a self, mut guards: Guards<'a>) -> Locked<'a> {
-        // A running snapshot captures the shards this view holds before the
-        // command can change them: here, holding the guards already taken,
-        // so no lock is taken out of order.
-        if self.snapshot_active() {
-            self.capture_before_write(
-                guards
-                    .iter_mut()
-                    .map(|(d, s, g)| (*d as usize, *s as usize, &mut **g)),
-            );
-        }
+    fn locked<'a>(&'a self, guards: Guards<'a>) -> Locked<'a> {
+        // Which side of a running snapshot's cut this command is on is
+        // decided here, with every lock it needs held (snapshot.rs).
+        let latch = self.snapshots.latch();
         Locked {
             store: self,
             guards,
+            snap: latch.active,
+            epoch: latch.epoch,
             now: self.clock.now_ms(),
             expired: Vec::new(),
             ready: Vec::new(),
@@ -249,6 +257,25 @@ impl Store {
             volatile += g.volatile_len();
         }
         (keys, volatile)
+    }
+
+    /// Like [`Store::approx_len`] but never waits: shards another thread
+    /// holds are skipped and the sum is scaled up (keys spread evenly over
+    /// shards). For size hints taken by background work (BGSAVE's RESIZEDB).
+    pub fn estimated_len(&self, db: usize) -> (usize, usize) {
+        let (mut keys, mut volatile, mut seen) = (0, 0, 0);
+        for sh in self.dbs[db].shards.iter() {
+            if let Some(g) = sh.try_lock() {
+                keys += g.len();
+                volatile += g.volatile_len();
+                seen += 1;
+            }
+        }
+        let n = self.shards_per_db();
+        if seen == 0 {
+            return (0, 0);
+        }
+        (keys * n / seen, volatile * n / seen)
     }
 
     /// Sums every shard's counters.
@@ -298,10 +325,9 @@ impl Store {
             let idx = (first + visited) % total;
             visited += 1;
             let (db, sh) = (idx / per_db, idx % per_db);
+            // Only stale keys are deleted here: a running snapshot need not
+            // capture them (snapshot.rs).
             let mut shard = self.dbs[db].shards[sh].lock();
-            if self.snapshot_active() && !shard.expires.is_empty() {
-                self.capture_before_write(std::iter::once((db, sh, &mut *shard)));
-            }
             loop {
                 if shard.expires.is_empty() {
                     break;
@@ -372,6 +398,12 @@ type Guards<'a> = SmallVec<[(u32, u32, MutexGuard<'a, Shard>); 4]>;
 pub struct Locked<'a> {
     store: &'a Store,
     guards: Guards<'a>,
+    /// The snapshot running when the view was created: keys are captured
+    /// before they change (snapshot.rs).
+    snap: Option<Arc<Active>>,
+    /// The snapshot epoch the view latched; inserted keys are born with its
+    /// parity as their mark.
+    epoch: u64,
     /// The time the command runs at, fixed for its whole duration as in Redis,
     /// so that a key cannot expire halfway through a command.
     pub now: i64,
@@ -402,6 +434,33 @@ pub struct KeyEvent {
 impl<'a> Locked<'a> {
     pub fn store(&self) -> &'a Store {
         self.store
+    }
+
+    /// The snapshot epoch this view is ordered after: views created before
+    /// a snapshot's cut report an older epoch than the snapshot's, views
+    /// created after it report its epoch or a newer one. Propagated writes
+    /// carry it so the AOF rewrite can tell which side of its base they are.
+    pub fn epoch(&self) -> u64 {
+        self.epoch
+    }
+
+    /// Lets a running snapshot capture `key` before it changes.
+    #[inline]
+    fn before_change(&mut self, db: usize, h: u64, key: &[u8]) {
+        if let Some(active) = self.snap.clone() {
+            let shard = self.shard_mut(db, h);
+            active.capture_key(db, shard, table_hash(h), key);
+        }
+    }
+
+    /// Lets a running snapshot capture the locked shards of `db` whole before
+    /// the command replaces them.
+    fn before_db_change(&mut self, db: usize) {
+        if let Some(active) = self.snap.clone() {
+            for s in self.db_guards(db) {
+                active.capture_shard(db, s);
+            }
+        }
     }
 
     /// True when the view holds the shard of `key` in `db`.
@@ -436,14 +495,15 @@ impl<'a> Locked<'a> {
     /// Looks a key up for writing or inspection, deleting it first if its
     /// deadline has passed. Does not count a hit or a miss.
     pub fn get(&mut self, db: usize, key: &[u8]) -> Option<&mut Entry> {
-        self.note_write(db, key);
-        self.lookup(db, key, false)
+        let h = self.store.hash(key);
+        self.note_write(db, h, key);
+        self.before_change(db, h, key);
+        self.lookup_hashed(db, key, h, false)
     }
 
     /// Records that `key` may have changed, if clients are blocked on it.
     /// Costs one emptiness check in the common case of no blocked clients.
-    fn note_write(&mut self, db: usize, key: &[u8]) {
-        let h = self.store.hash(key);
+    fn note_write(&mut self, db: usize, h: u64, key: &[u8]) {
         let shard = self.shard_mut(db, h);
         if shard.blocked.is_empty() || !shard.blocked.contains_key(key) {
             return;
@@ -491,7 +551,15 @@ impl<'a> Locked<'a> {
 
     /// Looks a key up for reading: counts a keyspace hit or miss and updates
     /// the key's access time, as Redis's lookupKeyRead.
-    pub fn get_read(&mut self, db: usize, key: &[u8]) -> Option<&mut Entry> {
+    pub fn get_read(&mut self, db: usize, key: &[u8]) -> Option<&Entry> {
+        self.lookup(db, key, true).map(|e| &*e)
+    }
+
+    /// [`Locked::get_read`] for reads that reshape a value's representation
+    /// without changing what it holds (SORT converting a listpack sorted set,
+    /// read paths of types whose readers take `&mut`). A running snapshot
+    /// does not capture the key first, so the contents must not change.
+    pub fn get_read_mut(&mut self, db: usize, key: &[u8]) -> Option<&mut Entry> {
         self.lookup(db, key, true)
     }
 
@@ -502,6 +570,10 @@ impl<'a> Locked<'a> {
 
     fn lookup(&mut self, db: usize, key: &[u8], read: bool) -> Option<&mut Entry> {
         let h = self.store.hash(key);
+        self.lookup_hashed(db, key, h, read)
+    }
+
+    fn lookup_hashed(&mut self, db: usize, key: &[u8], h: u64, read: bool) -> Option<&mut Entry> {
         let now = self.now;
         let th = table_hash(h);
         let shard = self.shard_mut(db, h);
@@ -549,12 +621,18 @@ impl<'a> Locked<'a> {
     pub fn set(&mut self, db: usize, key: &[u8], value: Value, keep_ttl: bool) -> Option<Value> {
         // Resolve a stale previous entry first, so it is reported as expired
         // rather than silently overwritten.
-        self.note_write(db, key);
-        self.lookup(db, key, false);
         let h = self.store.hash(key);
+        self.note_write(db, h, key);
+        self.before_change(db, h, key);
+        self.lookup_hashed(db, key, h, false);
         let now = self.now;
+        let mark = self.epoch & 1 == 1;
         let shard = self.shard_mut(db, h);
         let th = table_hash(h);
+        if shard.table.len() == shard.table.capacity() {
+            // The insertion path may grow or rehash the table.
+            shard.moves += 1;
+        }
         match shard.table.entry(
             th,
             |e| e.key.as_bytes() == key,
@@ -576,6 +654,7 @@ impl<'a> Locked<'a> {
                     value,
                     lru: lru_clock(now),
                     has_expire: false,
+                    snap: mark,
                 }));
                 None
             }
@@ -600,8 +679,9 @@ impl<'a> Locked<'a> {
 
     /// Deletes a key; returns its entry if it was live.
     pub fn remove(&mut self, db: usize, key: &[u8]) -> Option<Entry> {
-        self.lookup(db, key, false)?;
         let h = self.store.hash(key);
+        self.lookup_hashed(db, key, h, false)?;
+        self.before_change(db, h, key);
         let shard = self.shard_mut(db, h);
         remove_from(shard, h, key)
     }
@@ -619,26 +699,28 @@ impl<'a> Locked<'a> {
 
     /// Sets the deadline of a live key; false if the key does not exist.
     pub fn set_expire(&mut self, db: usize, key: &[u8], at: i64) -> bool {
-        let Some(e) = self.lookup(db, key, false) else {
+        let h = self.store.hash(key);
+        self.before_change(db, h, key);
+        let Some(e) = self.lookup_hashed(db, key, h, false) else {
             return false;
         };
         e.has_expire = true;
         let k = e.key.clone();
-        let h = self.store.hash(key);
         self.shard_mut(db, h).expires.insert(k, at);
         true
     }
 
     /// Removes the deadline of a live key; true if it had one.
     pub fn persist(&mut self, db: usize, key: &[u8]) -> bool {
-        let Some(e) = self.lookup(db, key, false) else {
+        let h = self.store.hash(key);
+        self.before_change(db, h, key);
+        let Some(e) = self.lookup_hashed(db, key, h, false) else {
             return false;
         };
         if !e.has_expire {
             return false;
         }
         e.has_expire = false;
-        let h = self.store.hash(key);
         self.shard_mut(db, h).expires.swap_remove(key);
         true
     }
@@ -680,6 +762,7 @@ impl<'a> Locked<'a> {
     /// Deletes every key of `db`; returns how many there were.
     pub fn clear_db(&mut self, db: usize) -> usize {
         self.assert_whole_db(db);
+        self.before_db_change(db);
         let mut n = 0;
         for s in self.db_guards(db) {
             n += s.table.len();
@@ -696,6 +779,8 @@ impl<'a> Locked<'a> {
         }
         self.assert_whole_db(a);
         self.assert_whole_db(b);
+        self.before_db_change(a);
+        self.before_db_change(b);
         let per = self.store.shards_per_db();
         let ia = self
             .guards
@@ -857,7 +942,7 @@ impl<'a> Locked<'a> {
                 pick -= s.len();
             }
             let key = found?;
-            if self.get(db, &key).is_some() {
+            if self.lookup(db, &key, false).is_some() {
                 return Some(key);
             }
         }

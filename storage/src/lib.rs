@@ -17,5 +17,5 @@ pub use clock::Clock;
 pub use key::Key;
 pub use keyspace::{Entry, KeyEvent, Locked, Slot, Store};
 pub use limits::{LimitValues, Limits};
-pub use snapshot::{ShardView, SnapshotBusy, SnapshotReport, SnapshotSink};
+pub use snapshot::{SnapEntry, SnapshotBusy, SnapshotReport, SnapshotSink};
 pub use value::{StrValue, Value};

@@ -25,7 +25,7 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            hash_max_listpack_entries: AtomicUsize::new(128),
+            hash_max_listpack_entries: AtomicUsize::new(512),
             hash_max_listpack_value: AtomicUsize::new(64),
             set_max_intset_entries: AtomicUsize::new(512),
             set_max_listpack_entries: AtomicUsize::new(128),

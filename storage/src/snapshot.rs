@@ -1,34 +1,42 @@
-//! Point-in-time snapshots of the whole keyspace without fork (BGSAVE).
+//! Point-in-time snapshots of the whole keyspace without fork (BGSAVE, the
+//! AOF rewrite).
 //!
 //! A threaded process cannot fork safely, and copying the keyspace would
-//! double its memory. Instead a snapshot has an epoch, and every shard
-//! remembers the epoch of the last snapshot that captured it. Once a snapshot
-//! is active:
+//! double its memory. Instead a snapshot has an epoch, and the keyspace
+//! remembers, per key and per shard, whether the running snapshot has
+//! captured it (Dragonfly's versioned snapshots, with one bit per key):
 //!
+//! - every entry carries a mark bit; between snapshots every entry's mark
+//!   equals the parity of the last finished epoch, so for the next snapshot
+//!   (opposite parity) every key is "not captured yet";
 //! - the walker ([`Store::snapshot`], on the caller's thread) visits every
-//!   shard in ascending `(db, shard)` order, locks it, and captures it if it
-//!   has not been captured yet;
-//! - a command that locks a shard not captured yet captures it first, in the
-//!   thread that locked it and while it holds the guards it already took
-//!   (`Store::lock*` does this before handing out the [`crate::Locked`]), so a
-//!   shard is always serialized as it was before any write made after the
-//!   snapshot started. Active expiry does the same.
+//!   shard in ascending `(db, shard)` order a chunk of buckets at a time,
+//!   locking the shard only for one chunk, and passes the entries it finds
+//!   unmarked to the sink, marking them;
+//! - a command about to change or delete a key that is still unmarked in a
+//!   shard the walker has not finished first passes that one key's old value
+//!   to the sink and marks it ([`Locked::get`], `set`, `remove`, the expiry
+//!   setters); keys it inserts are born marked, so the walker skips them.
+//!   Commands that replace whole databases (FLUSHDB, FLUSHALL, SWAPDB)
+//!   capture the affected shards whole first.
 //!
-//! Every shard is therefore captured exactly once, by whoever locks it first,
-//! with the contents it had at the snapshot's start: the start point is the
-//! moment the snapshot became active, plus the commands that already held
-//! their locks then (they finish before anyone can capture their shards, and
-//! every later command touching those shards is ordered after them), which
-//! is a valid serial cut. Whole-keyspace commands (FLUSHALL, SWAPDB) lock
-//! every shard and so capture every remaining one before they change
-//! anything. Captures take no shard lock of their own, so they cannot break
-//! the ascending lock order; the sink must not take shard locks either.
+//! Whether a command is before or after the snapshot's cut is decided once,
+//! when its view is created with all its locks held ([`Snapshots::latch`]):
+//! a command that latched "no snapshot" holds its shards from before the
+//! activation, so the walker and every later command reach them only after
+//! it, and its effects belong in the snapshot; a command that latched the
+//! running snapshot preserves the old value of whatever it touches. This is
+//! a valid serial cut, and a write costs at most one key's serialization
+//! (never a whole shard's), on the writer's thread, while the shard is held.
 //!
-//! The sink serializes a shard at capture time (the shard changes right
-//! after), so memory overhead is the serialized bytes in flight, never a copy
-//! of the keyspace. Read-only commands also capture: [`crate::Locked`] does
-//! not know whether its command writes, and capturing on lock is what keeps
-//! the hook to one place.
+//! The walker may meet a table that grew (or rehashed in place) between two
+//! of its chunks, which moves entries between buckets: each shard counts
+//! such events and the walker then restarts the shard from bucket 0 (marked
+//! keys are skipped), so no key is missed.
+//!
+//! Stale keys (past their deadline) may be deleted by lazy or active expiry
+//! before the walker reaches them without being captured: an RDB loader
+//! drops them anyway, as it would the stale key Redis's fork saw.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -37,60 +45,31 @@ use std::time::{Duration, Instant};
 use parking_lot::RwLock;
 
 use crate::key::Key;
-use crate::keyspace::Shard;
+use crate::keyspace::{Entry, Shard};
 use crate::value::Value;
 use crate::Store;
 
-/// Receives the shards of a snapshot. Called from the walker's thread and
-/// from any command thread that locks a shard first, possibly concurrently:
-/// implementations serialize the entries before returning (the shard changes
-/// as soon as the call returns) and must not lock shards of the store.
+/// One captured key: name, value, deadline (Unix ms) if any.
+pub type SnapEntry<'a> = (&'a Key, &'a Value, Option<i64>);
+
+/// Receives the keys of a snapshot. Called from the walker's thread and from
+/// command threads (a key about to change, or whole shards before a FLUSHDB),
+/// possibly concurrently, always with the keys' shard locked: implementations
+/// serialize the entries before returning (they change as soon as the call
+/// returns) and must not lock shards of the store.
 pub trait SnapshotSink: Send + Sync {
-    /// One shard's contents as of the snapshot's start. Called exactly once
-    /// per `(db, shard)`, with that shard locked.
-    fn capture(&self, db: usize, shard: usize, view: ShardView<'_>);
+    /// Keys of database `db` as they were at the snapshot's start. Every key
+    /// is passed exactly once per snapshot.
+    fn capture(&self, db: usize, entries: &mut dyn Iterator<Item = SnapEntry<'_>>);
 
-    /// Called by the walker between two shards, holding no lock: a place to
+    /// Called by the walker between two chunks, holding no lock: a place to
     /// pace the save or, in tests, to pause it deterministically.
-    fn between_shards(&self) {}
+    fn between_chunks(&self) {}
 }
 
-/// Read-only access to a locked shard's entries during a capture.
-#[derive(Clone, Copy)]
-pub struct ShardView<'s> {
-    shard: &'s Shard,
-}
-
-impl<'s> ShardView<'s> {
-    /// Number of keys (the RDB RESIZEDB hint).
-    pub fn len(&self) -> usize {
-        self.shard.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.shard.is_empty()
-    }
-
-    /// Number of keys with a deadline.
-    pub fn volatile_len(&self) -> usize {
-        self.shard.volatile_len()
-    }
-
-    /// Every entry with its deadline (Unix ms), in table order. Keys whose
-    /// deadline has passed are included: as for Redis's RDB, the loader
-    /// drops them.
-    pub fn iter(&self) -> impl Iterator<Item = (&'s Key, &'s Value, Option<i64>)> + 's {
-        let shard = self.shard;
-        shard.entries().map(move |e| {
-            let at = if e.has_expire() {
-                shard.deadline(&e.key)
-            } else {
-                None
-            };
-            (&e.key, &e.value, at)
-        })
-    }
-}
+/// Buckets the walker visits per lock hold: a few thousand entries, so a
+/// command waiting for the shard waits for at most one chunk's encoding.
+const CHUNK_BUCKETS: usize = 1024;
 
 /// A snapshot is already running (BGSAVE's "already in progress").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -100,43 +79,123 @@ pub struct SnapshotBusy;
 /// What a finished snapshot did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SnapshotReport {
-    /// Shards captured (every shard of every database).
+    /// Shards walked (every shard of every database).
     pub shards: usize,
-    /// Of those, how many a command captured before writing.
-    pub by_commands: usize,
+    /// Keys a command captured before changing them (not by the walker).
+    pub by_commands: u64,
     /// Keys passed to the sink (including stale ones).
     pub keys: u64,
     pub elapsed: Duration,
 }
 
 /// The running snapshot.
-struct Active {
-    epoch: u64,
+pub(crate) struct Active {
+    pub(crate) epoch: u64,
     sink: Arc<dyn SnapshotSink>,
     by_commands: AtomicU64,
     keys: AtomicU64,
 }
 
+fn parity(epoch: u64) -> bool {
+    epoch & 1 == 1
+}
+
+fn deadline_of(shard_expires: &Shard, e: &Entry) -> Option<i64> {
+    if e.has_expire() {
+        shard_expires.deadline(&e.key)
+    } else {
+        None
+    }
+}
+
 impl Active {
-    /// Captures `shard` unless this snapshot already has; true if it did.
-    fn capture(&self, db: usize, sh: usize, shard: &mut Shard) -> bool {
-        if shard.snap_epoch >= self.epoch {
-            return false;
+    /// Passes the unmarked entries in buckets `idx` of `shard` to the sink
+    /// and marks them. Marks first, then captures from a shared borrow.
+    fn capture_buckets(
+        &self,
+        db: usize,
+        shard: &mut Shard,
+        range: std::ops::Range<usize>,
+        picked: &mut Vec<usize>,
+    ) {
+        let mark = parity(self.epoch);
+        picked.clear();
+        for i in range {
+            if let Some(e) = shard.table_mut().get_bucket_mut(i) {
+                if e.snap != mark {
+                    e.snap = mark;
+                    picked.push(i);
+                }
+            }
         }
-        self.keys.fetch_add(shard.len() as u64, Ordering::Relaxed);
-        self.sink.capture(db, sh, ShardView { shard });
+        if picked.is_empty() {
+            return;
+        }
+        self.keys.fetch_add(picked.len() as u64, Ordering::Relaxed);
+        let shard = &*shard;
+        let mut it = picked.iter().filter_map(|&i| {
+            let e = shard.table().get_bucket(i)?;
+            Some((&e.key, &e.value, deadline_of(shard, e)))
+        });
+        self.sink.capture(db, &mut it);
+    }
+
+    /// Captures whatever `shard` still holds uncaptured and marks it done:
+    /// before a command replaces the shard's contents wholesale.
+    pub(crate) fn capture_shard(&self, db: usize, shard: &mut Shard) {
+        if shard.snap_epoch >= self.epoch {
+            return;
+        }
+        let n = shard.table().num_buckets();
+        let mut picked = Vec::new();
+        self.capture_buckets(db, shard, 0..n, &mut picked);
         shard.snap_epoch = self.epoch;
-        true
+    }
+
+    /// Captures one key before a command changes it, unless the walker is
+    /// done with its shard or the key is captured (or new) already.
+    pub(crate) fn capture_key(&self, db: usize, shard: &mut Shard, th: u64, key: &[u8]) {
+        if shard.snap_epoch >= self.epoch {
+            return;
+        }
+        let mark = parity(self.epoch);
+        let Some(i) = shard
+            .table()
+            .find_bucket_index(th, |e| e.key.as_bytes() == key)
+        else {
+            return;
+        };
+        let e = shard
+            .table_mut()
+            .get_bucket_mut(i)
+            .expect("bucket just found");
+        if e.snap == mark {
+            return;
+        }
+        e.snap = mark;
+        self.keys.fetch_add(1, Ordering::Relaxed);
+        self.by_commands.fetch_add(1, Ordering::Relaxed);
+        let shard = &*shard;
+        let e = shard.table().get_bucket(i).expect("bucket just found");
+        let mut one = std::iter::once((&e.key, &e.value, deadline_of(shard, e)));
+        self.sink.capture(db, &mut one);
     }
 }
 
 /// The store's snapshot state.
 #[derive(Default)]
 pub(crate) struct Snapshots {
-    /// Fast check for the lock path: one relaxed-ish load per lock when idle.
+    /// Fast check for the lock path: one load per lock when idle.
     active_flag: AtomicBool,
     active: RwLock<Option<Arc<Active>>>,
+    /// Epoch of the last snapshot started.
     last_epoch: AtomicU64,
+    /// Epoch of the last snapshot finished: outside a snapshot every entry's
+    /// mark is its parity, and keys inserted then are born with it.
+    settled_epoch: AtomicU64,
+    /// A snapshot ended without walking everything (a panic): marks are
+    /// mixed, and the next snapshot first resets them.
+    unsettled: AtomicBool,
 }
 
 impl std::fmt::Debug for Snapshots {
@@ -148,42 +207,105 @@ impl std::fmt::Debug for Snapshots {
     }
 }
 
+/// What a view latched when it was created: the running snapshot (if any),
+/// and the epoch whose parity the keys it inserts are born with.
+pub(crate) struct Latch {
+    pub(crate) active: Option<Arc<Active>>,
+    pub(crate) epoch: u64,
+}
+
 impl Snapshots {
-    /// The running snapshot, if any; cheap when none is.
+    /// Decides, for a view that holds all its locks, which side of a
+    /// snapshot's cut it is on. The flag is read before the settled epoch:
+    /// a snapshot finishing stores its epoch before clearing the flag, so a
+    /// view that sees no snapshot never takes an older epoch than the last
+    /// finished one; and a snapshot that starts after the flag was read
+    /// cannot finish while this view holds its shards.
     #[inline]
-    fn current(&self) -> Option<Arc<Active>> {
+    pub(crate) fn latch(&self) -> Latch {
         if !self.active_flag.load(Ordering::Acquire) {
-            return None;
+            return Latch {
+                active: None,
+                epoch: self.settled_epoch.load(Ordering::Acquire),
+            };
         }
-        self.active.read().clone()
+        self.latch_slow()
+    }
+
+    #[cold]
+    fn latch_slow(&self) -> Latch {
+        match self.active.read().clone() {
+            Some(a) => Latch {
+                epoch: a.epoch,
+                active: Some(a),
+            },
+            None => Latch {
+                active: None,
+                epoch: self.settled_epoch.load(Ordering::Acquire),
+            },
+        }
     }
 }
 
-/// Clears the running snapshot when the walker ends, even by panic.
-struct Deactivate<'a>(&'a Snapshots);
+/// Ends the running snapshot when the walker returns, or on a panic.
+struct Deactivate<'a> {
+    snaps: &'a Snapshots,
+    epoch: u64,
+    walked_all: bool,
+}
 
 impl Drop for Deactivate<'_> {
     fn drop(&mut self) {
-        let mut a = self.0.active.write();
+        let mut a = self.snaps.active.write();
+        if self.walked_all {
+            self.snaps
+                .settled_epoch
+                .store(self.epoch, Ordering::Release);
+        } else {
+            self.snaps.unsettled.store(true, Ordering::Release);
+        }
         *a = None;
-        self.0.active_flag.store(false, Ordering::Release);
+        self.snaps.active_flag.store(false, Ordering::Release);
     }
 }
 
 impl Store {
     /// Takes a point-in-time snapshot of every database into `sink` and
-    /// returns when every shard has been captured. Runs the walk on the
+    /// returns when every key has been captured. Runs the walk on the
     /// calling thread (BGSAVE calls it from a background thread); commands
-    /// keep running and capture the shards they lock first. Only one
-    /// snapshot runs at a time.
+    /// keep running. Only one snapshot runs at a time.
     pub fn snapshot(&self, sink: Arc<dyn SnapshotSink>) -> Result<SnapshotReport, SnapshotBusy> {
+        self.snapshot_with(sink, |_| {})
+    }
+
+    /// [`Store::snapshot`], calling `at_cut(epoch)` at the instant the
+    /// snapshot becomes active (no view can latch in between): views
+    /// created before it report an older [`crate::Locked::epoch`], later ones
+    /// this epoch or newer. The AOF rewrite switches its incremental file
+    /// there.
+    pub fn snapshot_with(
+        &self,
+        sink: Arc<dyn SnapshotSink>,
+        at_cut: impl FnOnce(u64),
+    ) -> Result<SnapshotReport, SnapshotBusy> {
         let start = Instant::now();
+        if self.snapshots.unsettled.swap(false, Ordering::AcqRel) {
+            self.settle_marks();
+        }
         let active = {
             let mut slot = self.snapshots.active.write();
             if slot.is_some() {
                 return Err(SnapshotBusy);
             }
-            let epoch = self.snapshots.last_epoch.fetch_add(1, Ordering::Relaxed) + 1;
+            // The epoch's parity must differ from the settled one, so that
+            // every key starts out uncaptured; and it must exceed every
+            // shard's `snap_epoch`.
+            let settled = self.snapshots.settled_epoch.load(Ordering::Acquire);
+            let mut epoch = self.snapshots.last_epoch.load(Ordering::Relaxed) + 1;
+            if parity(epoch) == parity(settled) {
+                epoch += 1;
+            }
+            self.snapshots.last_epoch.store(epoch, Ordering::Relaxed);
             let active = Arc::new(Active {
                 epoch,
                 sink,
@@ -191,59 +313,87 @@ impl Store {
                 keys: AtomicU64::new(0),
             });
             *slot = Some(active.clone());
+            at_cut(epoch);
             self.snapshots.active_flag.store(true, Ordering::Release);
             active
         };
-        let _done = Deactivate(&self.snapshots);
+        let mut done = Deactivate {
+            snaps: &self.snapshots,
+            epoch: active.epoch,
+            walked_all: false,
+        };
         let per_db = self.shards_per_db();
         let mut shards = 0;
+        let mut picked = Vec::with_capacity(CHUNK_BUCKETS);
         for db in 0..self.databases() {
             for sh in 0..per_db {
-                {
-                    let mut g = self.shard_mutex(db, sh).lock();
-                    active.capture(db, sh, &mut g);
-                }
+                self.walk_shard(&active, db, sh, &mut picked);
                 shards += 1;
-                active.sink.between_shards();
             }
         }
+        done.walked_all = true;
+        drop(done);
         Ok(SnapshotReport {
             shards,
-            by_commands: active.by_commands.load(Ordering::Relaxed) as usize,
+            by_commands: active.by_commands.load(Ordering::Relaxed),
             keys: active.keys.load(Ordering::Relaxed),
             elapsed: start.elapsed(),
         })
+    }
+
+    /// Walks one shard a chunk of buckets per lock hold.
+    fn walk_shard(&self, active: &Active, db: usize, sh: usize, picked: &mut Vec<usize>) {
+        let mutex = self.shard_mutex(db, sh);
+        let mut pos = 0;
+        let mut moves = None;
+        loop {
+            {
+                let mut g = mutex.lock();
+                if g.snap_epoch >= active.epoch {
+                    return;
+                }
+                if moves != Some(g.moves) {
+                    // Entries may have changed buckets since the last chunk.
+                    if moves.is_some() {
+                        pos = 0;
+                    }
+                    moves = Some(g.moves);
+                }
+                let n = g.table().num_buckets();
+                let end = (pos + CHUNK_BUCKETS).min(n);
+                active.capture_buckets(db, &mut g, pos..end, picked);
+                pos = end;
+                if pos >= n {
+                    g.snap_epoch = active.epoch;
+                    drop(g);
+                    active.sink.between_chunks();
+                    return;
+                }
+            }
+            active.sink.between_chunks();
+        }
+    }
+
+    /// Resets every key's mark to the settled epoch's parity after a
+    /// snapshot that did not finish.
+    #[cold]
+    fn settle_marks(&self) {
+        let mark = parity(self.snapshots.settled_epoch.load(Ordering::Acquire));
+        for db in 0..self.databases() {
+            for sh in 0..self.shards_per_db() {
+                let mut g = self.shard_mutex(db, sh).lock();
+                for e in g.table_mut().iter_mut() {
+                    e.snap = mark;
+                }
+            }
+        }
     }
 
     /// True while a snapshot is running.
     pub fn snapshot_in_progress(&self) -> bool {
         self.snapshots.active_flag.load(Ordering::Acquire)
     }
-
-    /// The lock-path hook: captures every shard in `shards` that the running
-    /// snapshot has not captured yet, before the caller modifies any of them.
-    /// The caller holds all of their locks.
-    pub(crate) fn capture_before_write<'g>(
-        &self,
-        shards: impl Iterator<Item = (usize, usize, &'g mut Shard)>,
-    ) {
-        let Some(active) = self.snapshots.current() else {
-            return;
-        };
-        for (db, sh, shard) in shards {
-            if active.capture(db, sh, shard) {
-                active.by_commands.fetch_add(1, Ordering::Relaxed);
-            }
-        }
-    }
-
-    /// Whether the lock path needs to call [`Store::capture_before_write`].
-    #[inline]
-    pub(crate) fn snapshot_active(&self) -> bool {
-        self.snapshots.active_flag.load(Ordering::Acquire)
-    }
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -254,14 +404,12 @@ mod tests {
     use std::sync::atomic::AtomicUsize;
 
     type Dump = BTreeMap<(usize, Vec<u8>), (String, Option<i64>)>;
-    /// One captured shard: key, value rendered, deadline.
-    type Captured = Vec<(Vec<u8>, String, Option<i64>)>;
 
-    /// Serializes each shard to owned bytes at capture time, as the RDB sink
-    /// does, and checks that no shard is captured twice.
+    /// Serializes each key to owned bytes at capture time, as the RDB sink
+    /// does, and checks that no key is captured twice.
     #[derive(Default)]
     struct TestSink {
-        shards: Mutex<BTreeMap<(usize, usize), Captured>>,
+        keys: Mutex<Dump>,
         /// When set, the walker stops before its n-th pause point until `go`.
         pause_at: Option<usize>,
         pauses: AtomicUsize,
@@ -290,37 +438,26 @@ mod tests {
         }
 
         fn dump(&self) -> Dump {
-            let mut out = Dump::new();
-            for ((db, _), entries) in self.shards.lock().iter() {
-                for (k, v, at) in entries {
-                    assert!(
-                        out.insert((*db, k.clone()), (v.clone(), *at)).is_none(),
-                        "key captured twice"
-                    );
-                }
-            }
-            out
+            self.keys.lock().clone()
         }
     }
 
     impl SnapshotSink for TestSink {
-        fn capture(&self, db: usize, shard: usize, view: ShardView<'_>) {
-            let entries: Vec<_> = view
-                .iter()
-                .map(|(k, v, at)| {
-                    let v = match v {
-                        Value::Str(s) => s.with_bytes(|b| String::from_utf8_lossy(b).into_owned()),
-                        other => format!("{other:?}"),
-                    };
-                    (k.as_bytes().to_vec(), v, at)
-                })
-                .collect();
-            assert_eq!(entries.len(), view.len());
-            let prev = self.shards.lock().insert((db, shard), entries);
-            assert!(prev.is_none(), "shard ({db}, {shard}) captured twice");
+        fn capture(&self, db: usize, entries: &mut dyn Iterator<Item = SnapEntry<'_>>) {
+            for (k, v, at) in entries {
+                let v = match v {
+                    Value::Str(s) => s.with_bytes(|b| String::from_utf8_lossy(b).into_owned()),
+                    other => format!("{other:?}"),
+                };
+                let prev = self
+                    .keys
+                    .lock()
+                    .insert((db, k.as_bytes().to_vec()), (v, at));
+                assert!(prev.is_none(), "key {k:?} of db {db} captured twice");
+            }
         }
 
-        fn between_shards(&self) {
+        fn between_chunks(&self) {
             let n = self.pauses.fetch_add(1, Ordering::Relaxed);
             if Some(n) == self.pause_at {
                 let mut g = self.gate.lock();
@@ -383,6 +520,7 @@ mod tests {
         let r = s.snapshot(sink.clone()).unwrap();
         assert_eq!(r.shards, 4 * 16);
         assert_eq!(r.by_commands, 0);
+        assert_eq!(s.snapshots.settled_epoch.load(Ordering::Relaxed) % 2, 1);
         assert_eq!(r.keys, 2000);
         let d = sink.dump();
         assert_eq!(d.len(), 2000);
@@ -443,8 +581,8 @@ mod tests {
                 set(&s, 0, k.as_bytes(), b"late");
             }
         }
-        // SWAPDB and FLUSHALL mid-snapshot: they lock every shard and so
-        // capture the rest before changing anything.
+        // SWAPDB and FLUSHALL mid-snapshot: they capture what remains of
+        // the databases they replace before changing anything.
         {
             let mut all = s.lock_all();
             all.swap_dbs(0, 1);
@@ -453,10 +591,7 @@ mod tests {
         sink.go();
         let report = walker.join().unwrap();
         assert_eq!(report.shards, 64);
-        assert_eq!(
-            report.by_commands, 63,
-            "every other shard captured by commands"
-        );
+        assert!(report.by_commands > 0, "writers captured keys first");
         assert_eq!(sink.dump(), before);
         // And the store did change.
         let after = contents(&s);
@@ -527,7 +662,7 @@ mod tests {
                 }
             }));
         }
-        let mut commands_captured = 0;
+        let mut commands_captured = 0u64;
         for _ in 0..20 {
             let sink = Arc::new(TestSink::default());
             let r = s.snapshot(sink.clone()).unwrap();
@@ -552,5 +687,83 @@ mod tests {
             t.join().unwrap();
         }
         assert!(commands_captured > 0, "writers never raced the walker");
+    }
+
+    #[test]
+    fn walker_chunks_survive_table_growth() {
+        // One database of two shards, thousands of keys each: several
+        // chunks per shard. While the walker pauses between two chunks of
+        // the first shard, keys are deleted and so many are added that every
+        // table grows (moving entries between buckets); later writes also
+        // change keys the walker has not reached yet.
+        const NEW: usize = 3000;
+        let s = Arc::new(Store::new(1, 1, Clock::system()));
+        for i in 0..6000 {
+            set(
+                &s,
+                0,
+                format!("k{i}").as_bytes(),
+                format!("v{i}").as_bytes(),
+            );
+        }
+        let before = contents(&s);
+        assert_eq!(before.len(), 6000);
+        let sink = Arc::new(TestSink::pausing(1));
+        let walker = {
+            let (s, sink) = (s.clone(), sink.clone());
+            std::thread::spawn(move || s.snapshot(sink).unwrap())
+        };
+        sink.wait_paused();
+        for i in (0..6000).step_by(3) {
+            del(&s, 0, format!("k{i}").as_bytes());
+        }
+        // Deleting leaves tombstones; inserting until the tables are full
+        // again rehashes them in place (or grows them): entries move.
+        for i in 0..NEW {
+            set(&s, 0, format!("new{i}").as_bytes(), b"n");
+        }
+        for i in (1..6000).step_by(3) {
+            set(&s, 0, format!("k{i}").as_bytes(), b"changed");
+        }
+        sink.go();
+        let r = walker.join().unwrap();
+        assert!(r.by_commands > 0);
+        assert_eq!(
+            sink.dump(),
+            before,
+            "the snapshot is the state at its start"
+        );
+        // The next snapshot sees the new state, every key once.
+        let after = contents(&s);
+        assert_eq!(after.len(), 6000 - 2000 + NEW);
+        assert_eq!(after[&(0, b"k1".to_vec())].0, "changed");
+    }
+
+    #[test]
+    fn unfinished_snapshot_leaves_marks_reset_for_the_next() {
+        // A sink that panics mid-walk: the next snapshot must still see
+        // every key once.
+        struct Panicky(AtomicUsize);
+        impl SnapshotSink for Panicky {
+            fn capture(&self, _db: usize, entries: &mut dyn Iterator<Item = SnapEntry<'_>>) {
+                for _ in entries {}
+                if self.0.fetch_add(1, Ordering::Relaxed) == 5 {
+                    panic!("sink failure (expected by the test)");
+                }
+            }
+        }
+        let s = Arc::new(store());
+        fill(&s, 1000);
+        let before = contents(&s);
+        let s2 = s.clone();
+        let r =
+            std::thread::spawn(move || s2.snapshot(Arc::new(Panicky(AtomicUsize::new(0))))).join();
+        assert!(r.is_err());
+        assert!(!s.snapshot_in_progress());
+        set(&s, 0, b"fresh", b"f");
+        let mut want = before.clone();
+        want.insert((0, b"fresh".to_vec()), ("f".into(), None));
+        assert_eq!(contents(&s), want);
+        assert_eq!(contents(&s), want);
     }
 }
