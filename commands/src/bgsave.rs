@@ -286,14 +286,69 @@ fn write_snapshot(
     dir: &PathBuf,
 ) -> io::Result<SaveReport> {
     let used = (server.memory)().allocated;
-    let file = File::create(tmp)?;
-    let mut w = rdb::Writer::new(BufWriter::with_capacity(1 << 20, file));
-    w.write_header(&rdb::default_aux(used, false))?;
-    let limits = server.store.limits.get();
     let dirty_at_start = server.stats.dirty.load(Ordering::Relaxed);
-    let sink = Arc::new(RdbSink {
+    let r = write_snapshot_file(
+        server,
+        tmp,
+        SnapshotFormat::Rdb(rdb::default_aux(used, false)),
+        |_| {},
+    )?;
+    std::fs::rename(tmp, path)?;
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(SaveReport {
+        report: r.report,
+        bytes: r.bytes,
+        peak_in_flight: r.peak_in_flight,
+        dirty_at_start,
+    })
+}
+
+/// What [`write_snapshot_file`] writes.
+pub enum SnapshotFormat {
+    /// An RDB file with these auxiliary fields (BGSAVE, or an AOF base with
+    /// the RDB preamble).
+    Rdb(Vec<(&'static str, Vec<u8>)>),
+    /// AOF commands rebuilding every key (an AOF base without preamble).
+    Commands,
+}
+
+/// What [`write_snapshot_file`] did.
+#[derive(Debug, Clone, Copy)]
+pub struct FileReport {
+    pub report: storage::SnapshotReport,
+    /// File size.
+    pub bytes: u64,
+    /// Largest encoded bytes held in memory at once.
+    pub peak_in_flight: u64,
+}
+
+/// Writes a point-in-time snapshot of the keyspace to `tmp` (created,
+/// written, fsynced; the caller renames it), blocking: BGSAVE's file and the
+/// AOF rewrite's base. `at_cut(epoch)` runs at the snapshot's cut (see
+/// [`storage::Store::snapshot_with`]). Fails with "already in progress" if
+/// another snapshot runs.
+pub fn write_snapshot_file(
+    server: &Server,
+    tmp: &std::path::Path,
+    format: SnapshotFormat,
+    at_cut: impl FnOnce(u64),
+) -> io::Result<FileReport> {
+    let file = BufWriter::with_capacity(1 << 20, File::create(tmp)?);
+    let (out, commands) = match format {
+        SnapshotFormat::Rdb(aux) => {
+            let mut w = rdb::Writer::new(file);
+            w.write_header(&aux)?;
+            (Out::Rdb(w), false)
+        }
+        SnapshotFormat::Commands => (Out::Plain(file), true),
+    };
+    let limits = server.store.limits.get();
+    let sink = Arc::new(FileSink {
         queue: Mutex::new(Queue::default()),
         cv: Condvar::new(),
+        commands,
         list_fill: limits.list_max_listpack_size,
         stale_before: storage::clock::system_now_ms(),
         sizes: (0..server.store.databases())
@@ -309,31 +364,48 @@ fn write_snapshot(
     let writer = {
         let sink = sink.clone();
         std::thread::Builder::new()
-            .name("bgsave-writer".into())
-            .spawn(move || sink.drain(w))?
+            .name("snapshot-writer".into())
+            .spawn(move || sink.drain(out))?
     };
-    let report = server.store.snapshot(sink.clone());
+    let report = server.store.snapshot_with(sink.clone(), at_cut);
     {
         sink.queue.lock().closed = true;
         sink.cv.notify_all();
     }
-    let (w, bytes) = writer
+    let (out, bytes) = writer
         .join()
         .map_err(|_| io::Error::other("the save's writer thread panicked"))??;
-    let report = report.map_err(|e| io::Error::other(e.to_string()))?;
-    let f = w.finish()?.into_inner().map_err(|e| e.into_error())?;
+    let report = report.map_err(|e| io::Error::new(io::ErrorKind::ResourceBusy, e.to_string()))?;
+    let f = match out {
+        Out::Rdb(w) => w.finish()?,
+        Out::Plain(mut w) => {
+            std::io::Write::flush(&mut w)?;
+            w
+        }
+    };
+    let f = f.into_inner().map_err(|e| e.into_error())?;
     f.sync_all()?;
-    drop(f);
-    std::fs::rename(tmp, path)?;
-    if let Ok(d) = File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(SaveReport {
+    let bytes = f.metadata().map(|m| m.len()).unwrap_or(bytes);
+    Ok(FileReport {
         report,
         bytes,
         peak_in_flight: sink.peak_in_flight.load(Ordering::Relaxed),
-        dirty_at_start,
     })
+}
+
+/// The file a snapshot is written to.
+enum Out {
+    Rdb(rdb::Writer<BufWriter<File>>),
+    Plain(BufWriter<File>),
+}
+
+impl Out {
+    fn append(&mut self, chunk: &[u8]) -> io::Result<()> {
+        match self {
+            Out::Rdb(w) => w.write_raw(chunk),
+            Out::Plain(w) => std::io::Write::write_all(w, chunk),
+        }
+    }
 }
 
 /// The walker waits before its next shard while more than this many encoded
@@ -361,15 +433,17 @@ struct Queue {
 /// A chunk still this small takes further captures of its database.
 const JOIN_BELOW: usize = 64 << 10;
 
-/// Encodes captured keys as RDB records in the capturing thread (a walker
-/// chunk, a whole shard, or a single key a command is about to change) and
-/// queues them for the writer thread. A database's keys thus appear under
-/// several SELECTDB records, which RDB loaders (Redis's and ours) accept; the
-/// first chunk of each database carries its RESIZEDB hint, counted when the
-/// save started.
-struct RdbSink {
+/// Encodes captured keys in the capturing thread (a walker chunk, a whole
+/// shard, or a single key a command is about to change), as RDB records or
+/// as AOF commands, and queues them for the writer thread. A database's keys
+/// thus appear under several SELECTDB records (or SELECT commands), which
+/// loaders (Redis's and ours) accept; in an RDB file the first chunk of each
+/// database carries its RESIZEDB hint, estimated when the save started.
+struct FileSink {
     queue: Mutex<Queue>,
     cv: Condvar,
+    /// AOF commands instead of RDB records.
+    commands: bool,
     list_fill: i64,
     /// Keys whose deadline passed before the snapshot started are left out,
     /// as SAVE leaves them out.
@@ -380,16 +454,22 @@ struct RdbSink {
     peak_in_flight: AtomicU64,
 }
 
-impl RdbSink {
+impl FileSink {
     /// The records of `entries`, without a SELECTDB; None if all are stale.
     fn encode(&self, entries: &mut dyn Iterator<Item = SnapEntry<'_>>) -> Option<Vec<u8>> {
+        let live = entries.filter(|(_, _, at)| !at.is_some_and(|at| at < self.stale_before));
+        let mut any = false;
+        if self.commands {
+            let mut out = Vec::new();
+            for (key, value, at) in live {
+                persistence::aof::rewrite_entry(&mut out, key.as_bytes(), value, at);
+                any = true;
+            }
+            return any.then_some(out);
+        }
         let mut w = rdb::Writer::fragment(Vec::new());
         w.set_list_fill(self.list_fill);
-        let mut any = false;
-        for (key, value, at) in entries {
-            if at.is_some_and(|at| at < self.stale_before) {
-                continue;
-            }
+        for (key, value, at) in live {
             // Encoding into a Vec cannot fail.
             let _ = w.write_entry(key.as_bytes(), value, at);
             any = true;
@@ -397,8 +477,17 @@ impl RdbSink {
         any.then(|| w.into_fragment())
     }
 
-    /// SELECTDB for a new chunk of `db`, with the size hint the first time.
+    /// SELECTDB for a new chunk of `db`, with the size hint the first time
+    /// (SELECT for AOF commands).
     fn chunk_head(&self, db: usize) -> Vec<u8> {
+        if self.commands {
+            let mut out = Vec::new();
+            persistence::aof::encode_command(
+                &mut out,
+                &[Bytes::from_static(b"SELECT"), Bytes::from(db.to_string())],
+            );
+            return out;
+        }
         let mut w = rdb::Writer::fragment(Vec::new());
         let _ = match self.sizes.get(db).and_then(|s| s.lock().take()) {
             Some((keys, volatile)) => w.select_db(db, keys, volatile),
@@ -408,13 +497,10 @@ impl RdbSink {
     }
 }
 
-impl RdbSink {
+impl FileSink {
     /// The writer thread: appends queued chunks to the file in order until
     /// the snapshot is over; returns the writer and the bytes written.
-    fn drain(
-        &self,
-        mut w: rdb::Writer<BufWriter<File>>,
-    ) -> io::Result<(rdb::Writer<BufWriter<File>>, u64)> {
+    fn drain(&self, mut w: Out) -> io::Result<(Out, u64)> {
         let mut bytes = 0u64;
         loop {
             let chunk = {
@@ -429,7 +515,7 @@ impl RdbSink {
                     self.cv.wait(&mut q);
                 }
             };
-            let result = w.write_raw(&chunk);
+            let result = w.append(&chunk);
             let mut q = self.queue.lock();
             q.in_flight -= chunk.len() as u64;
             self.cv.notify_all();
@@ -452,7 +538,7 @@ impl RdbSink {
     }
 }
 
-impl SnapshotSink for RdbSink {
+impl SnapshotSink for FileSink {
     fn capture(&self, db: usize, entries: &mut dyn Iterator<Item = SnapEntry<'_>>) {
         if self.queue.lock().failed {
             return;

@@ -247,7 +247,7 @@ pub fn execute(
     crate::tracking::after_handler(server, client, entry, args);
     crate::observers::after_command(server, &mut ks);
     blocking::serve_ready(server, &mut ks);
-    crate::propagate::flush(server, false);
+    crate::propagate::flush(server, false, ks.epoch());
     drop(ks);
     count(server, entry, start, &reply);
     *client.info.last_cmd.lock() = entry.full_name.as_str();

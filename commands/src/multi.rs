@@ -528,7 +528,7 @@ fn exec(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
     crate::observers::after_command(server, &mut ks);
     crate::blocking::serve_ready(server, &mut ks);
     // The transaction's writes reach the stream as one MULTI ... EXEC.
-    crate::propagate::flush(server, true);
+    crate::propagate::flush(server, true, ks.epoch());
     drop(ks);
     for i in deferred {
         let q = &state.queue[i];

@@ -67,8 +67,11 @@ pub type WaitFuture<'a> = Pin<Box<dyn Future<Output = Result<(), String>> + Send
 pub trait Sink: Send + Sync {
     /// Appends `records`, in order, as one unit. Called with the writers'
     /// shard locks held: it must not block for long (buffer, do not fsync).
-    /// Returns a ticket the client's reply must wait for (0: none).
-    fn feed(&self, records: &[Record]) -> u64;
+    /// `epoch` is the snapshot epoch of the view that ran them
+    /// ([`storage::Locked::epoch`]), for a consumer that needs to know which
+    /// side of a snapshot's cut they fall on (the AOF rewrite). Returns a
+    /// ticket the client's reply must wait for (0: none).
+    fn feed(&self, epoch: u64, records: &[Record]) -> u64;
     /// Resolves once `ticket` is as durable as the sink's policy promises
     /// before replying; an error means the write could not be made durable.
     fn wait(&self, ticket: u64) -> WaitFuture<'_>;
@@ -138,12 +141,16 @@ impl Propagation {
     }
 
     /// Hands `records` to every sink as one unit; returns the largest ticket.
-    pub fn emit(&self, records: &[Record]) -> u64 {
+    pub fn emit(&self, epoch: u64, records: &[Record]) -> u64 {
         if records.is_empty() {
             return 0;
         }
         let sinks = self.sinks.read();
-        sinks.iter().map(|s| s.feed(records)).max().unwrap_or(0)
+        sinks
+            .iter()
+            .map(|s| s.feed(epoch, records))
+            .max()
+            .unwrap_or(0)
     }
 
     /// Waits until `ticket` is durable in every sink.
@@ -232,9 +239,9 @@ pub(crate) fn expired_keys(server: &Server, keys: &[(usize, storage::Key)]) {
 
 /// Active expiry deleted `key` (called with its shard locked): propagated
 /// as `DEL key` at once, as a unit of its own.
-pub fn active_expired(server: &Server, db: usize, key: &[u8]) {
+pub fn active_expired(server: &Server, db: usize, key: &[u8], epoch: u64) {
     if server.propagation.is_active() {
-        server.propagation.emit(&[del(db, key)]);
+        server.propagation.emit(epoch, &[del(db, key)]);
     }
 }
 
@@ -282,8 +289,8 @@ pub(crate) fn after_handler(
 
 /// Hands the buffered records to the sinks; a transaction (`wrap`) with more
 /// than one record is written as `MULTI ... EXEC`. Called before the locks
-/// are released.
-pub(crate) fn flush(server: &Server, wrap: bool) {
+/// are released; `epoch` is the view's ([`storage::Locked::epoch`]).
+pub(crate) fn flush(server: &Server, wrap: bool, epoch: u64) {
     if !server.propagation.is_active() {
         return;
     }
@@ -297,7 +304,7 @@ pub(crate) fn flush(server: &Server, wrap: bool) {
         records.insert(0, Record::new(db, vec![Bytes::from_static(b"MULTI")]));
         records.push(Record::new(last, vec![Bytes::from_static(b"EXEC")]));
     }
-    let ticket = server.propagation.emit(&records);
+    let ticket = server.propagation.emit(epoch, &records);
     PENDING.with(|p| {
         let mut p = p.borrow_mut();
         p.ticket = p.ticket.max(ticket);
@@ -564,7 +571,7 @@ mod tests {
     struct Capture(Mutex<Vec<Vec<String>>>);
 
     impl Sink for Capture {
-        fn feed(&self, records: &[Record]) -> u64 {
+        fn feed(&self, _epoch: u64, records: &[Record]) -> u64 {
             let mut v = self.0.lock();
             for r in records {
                 let mut line = vec![r.db.to_string()];

@@ -455,7 +455,18 @@ struct State {
     appended: u64,
     /// Size of the current incremental file including buffered bytes.
     incr_size: u64,
+    /// While a rewrite's snapshot runs: the incremental file it replaces,
+    /// which still takes the writes ordered before its cut.
+    before_cut: Option<BeforeCut>,
     stop: bool,
+}
+
+/// The incremental file of writes ordered before a rewrite's cut.
+struct BeforeCut {
+    /// Snapshot epoch of the cut: writes from older views go here.
+    epoch: u64,
+    file: Arc<File>,
+    selected: Option<usize>,
 }
 
 /// An open AOF: the manifest, the current incremental file and the writer.
@@ -526,6 +537,7 @@ impl Aof {
                 selected: None,
                 appended: 0,
                 incr_size,
+                before_cut: None,
                 stop: false,
             }),
             wake: Condvar::new(),
@@ -540,23 +552,39 @@ impl Aof {
     }
 
     /// Appends commands, each with the database it applies to, as one unit
-    /// (a SELECT is written first when the database changes). Returns the
-    /// ticket to wait for. Cheap: only encodes into memory.
-    pub fn append<'r>(&self, records: impl IntoIterator<Item = (usize, &'r [Bytes])>) -> u64 {
-        let mut st = self.state.lock();
+    /// (a SELECT is written first when the database changes). `epoch` is the
+    /// snapshot epoch of the view that ran them ([`storage::Locked::epoch`]):
+    /// while a rewrite runs, writes ordered before its cut still go to the
+    /// incremental file it replaces. Returns the ticket to wait for. Cheap:
+    /// only encodes into memory.
+    pub fn append<'r>(
+        &self,
+        epoch: u64,
+        records: impl IntoIterator<Item = (usize, &'r [Bytes])>,
+    ) -> u64 {
+        let mut guard = self.state.lock();
+        let st = &mut *guard;
+        let (file, selected) = match &mut st.before_cut {
+            Some(b) if epoch < b.epoch => (b.file.clone(), &mut b.selected),
+            _ => (st.current.clone(), &mut st.selected),
+        };
         let mut buf = Vec::new();
         for (db, args) in records {
-            if st.selected != Some(db) {
+            if *selected != Some(db) {
                 let d = Bytes::from(db.to_string());
                 encode_command(&mut buf, &[Bytes::from_static(b"SELECT"), d]);
-                st.selected = Some(db);
+                *selected = Some(db);
             }
             encode_command(&mut buf, args);
         }
         st.appended += buf.len() as u64;
-        st.incr_size += buf.len() as u64;
+        if Arc::ptr_eq(&file, &st.current) {
+            st.incr_size += buf.len() as u64;
+        } else {
+            *self.older_size.lock() += buf.len() as u64;
+        }
         let end = st.appended;
-        let current = st.current.clone();
+        let current = file;
         match st.segments.back_mut() {
             Some(s) if Arc::ptr_eq(&s.file, &current) => {
                 s.buf.extend_from_slice(&buf);
@@ -568,7 +596,7 @@ impl Aof {
                 end,
             }),
         }
-        drop(st);
+        drop(guard);
         self.wake.notify_one();
         end
     }
@@ -649,6 +677,11 @@ impl Aof {
                 st.segments.pop_front()
             };
             if let Some(seg) = seg {
+                if let Some(d) = dirty.take_if(|d| !Arc::ptr_eq(d, &seg.file)) {
+                    // Switching files (a rewrite's cut): the one left behind
+                    // is synced now, not at the next second.
+                    let _ = d.sync_data();
+                }
                 let before = seg.file.metadata().map(|m| m.len()).unwrap_or(0);
                 let res = (&*seg.file).write_all(&seg.buf);
                 let res = res.and_then(|_| {
@@ -697,11 +730,15 @@ impl Aof {
         }
     }
 
-    /// Starts a new incremental file: later appends go there. Call it while
-    /// no write can be appended (every shard held), right after taking the
-    /// point-in-time view a rewrite's base is made from. Returns the new
-    /// file's info; the manifest on disk changes only in [`Aof::install_base`].
-    pub fn start_new_incr(&self) -> io::Result<FileInfo> {
+    /// Starts a new incremental file at a rewrite's cut, snapshot epoch
+    /// `epoch`: appends from views of that epoch or later go to it, older
+    /// ones still to the file before it until [`Aof::end_cut`]. The manifest
+    /// on disk names the new file at once, as Redis 7 does, so a crash
+    /// during the rewrite loses nothing: both files replay, the older first
+    /// (writes routed to either side of the cut never touch a common key
+    /// out of order: a view older than the cut holds its shards from before
+    /// it). Returns the new file's info.
+    pub fn start_new_incr_at(&self, epoch: u64) -> io::Result<FileInfo> {
         let mut m = self.manifest.lock();
         let seq = m.incrs.last().map_or(0, |f| f.seq) + 1;
         let info = FileInfo {
@@ -710,32 +747,42 @@ impl Aof {
             kind: Kind::Incr,
         };
         let file = open_append(&self.cfg.dir.join(&info.name))?;
+        let mut next = m.clone();
+        next.incrs.push(info.clone());
+        write_manifest(&self.cfg, &next)?;
+        *m = next;
         let mut st = self.state.lock();
         let old = st.incr_size;
         *self.older_size.lock() += old;
-        st.current = Arc::new(file);
-        st.selected = None;
+        let previous = std::mem::replace(&mut st.current, Arc::new(file));
+        let selected = st.selected.take();
+        st.before_cut = Some(BeforeCut {
+            epoch,
+            file: previous,
+            selected,
+        });
         st.incr_size = 0;
-        m.incrs.push(info.clone());
         Ok(info)
     }
 
+    /// The rewrite's snapshot is over: no view older than its cut remains,
+    /// so the file before the cut takes no more writes.
+    pub fn end_cut(&self) {
+        self.state.lock().before_cut = None;
+    }
+
     /// Installs a rewritten base whose content reflects everything before
-    /// incremental file `first_kept`: writes `data` as the next base, makes
-    /// the manifest name it and the incremental files from `first_kept` on,
-    /// and deletes the files it replaced.
-    pub fn install_base(&self, data: &[u8], rdb: bool, first_kept: &FileInfo) -> io::Result<()> {
+    /// incremental file `first_kept`: renames `tmp` (written and synced by
+    /// the caller, in this AOF's directory) to the next base name, makes the
+    /// manifest name it and the incremental files from `first_kept` on, and
+    /// deletes the files it replaced.
+    pub fn install_base(&self, tmp: &Path, rdb: bool, first_kept: &FileInfo) -> io::Result<()> {
         let mut m = self.manifest.lock();
         let seq = m.base.as_ref().map_or(0, |b| b.seq) + 1;
         let ext = if rdb { "rdb" } else { "aof" };
         let name = format!("{}.{seq}.base.{ext}", self.cfg.basename);
-        let tmp = self.cfg.dir.join(format!("temp-rewriteaof-{seq}.{ext}"));
-        {
-            let mut f = File::create(&tmp)?;
-            f.write_all(data)?;
-            f.sync_all()?;
-        }
-        fs::rename(&tmp, self.cfg.dir.join(&name))?;
+        let size = fs::metadata(tmp)?.len();
+        fs::rename(tmp, self.cfg.dir.join(&name))?;
         let mut next = m.clone();
         let mut dropped: Vec<FileInfo> = next.base.take().into_iter().collect();
         next.base = Some(FileInfo {
@@ -752,9 +799,16 @@ impl Aof {
         for f in dropped {
             let _ = fs::remove_file(self.cfg.dir.join(&f.name));
         }
-        *self.base_size.lock() = data.len() as u64;
-        *self.older_size.lock() = data.len() as u64;
+        *self.base_size.lock() = size;
+        *self.older_size.lock() = size;
         Ok(())
+    }
+
+    /// Where a rewrite writes its base before [`Aof::install_base`].
+    pub fn temp_base_path(&self) -> PathBuf {
+        self.cfg
+            .dir
+            .join(format!("temp-rewriteaof-bg-{}.aof", std::process::id()))
     }
 }
 
@@ -771,11 +825,12 @@ fn strerror(e: &io::Error) -> String {
 // ---------------------------------------------------------------------------
 // Rewrite: a base in AOF format
 
-/// Appends the commands that rebuild `entry` (with its deadline) to `out`.
-pub fn rewrite_entry(out: &mut Vec<u8>, entry: &storage::Entry, deadline: Option<i64>) {
+/// Appends the commands that rebuild `key` holding `value` (with its
+/// deadline) to `out`.
+pub fn rewrite_entry(out: &mut Vec<u8>, key: &[u8], value: &storage::Value, deadline: Option<i64>) {
     use storage::Value;
     const BATCH: usize = 64;
-    let key = Bytes::copy_from_slice(entry.key.as_bytes());
+    let key = Bytes::copy_from_slice(key);
     let b = |s: &'static str| Bytes::from_static(s.as_bytes());
     let batched = |out: &mut Vec<u8>, cmd: &'static str, items: Vec<Bytes>, per: usize| {
         for chunk in items.chunks(BATCH * per) {
@@ -784,7 +839,7 @@ pub fn rewrite_entry(out: &mut Vec<u8>, entry: &storage::Entry, deadline: Option
             encode_command(out, &args);
         }
     };
-    match &entry.value {
+    match value {
         Value::Str(s) => encode_command(out, &[b("SET"), key.clone(), s.to_bytes()]),
         Value::List(l) => {
             let items: Vec<Bytes> = l.iter().map(|e| e.to_bytes()).collect();
@@ -900,5 +955,63 @@ mod tests {
     fn strerror_drops_the_os_error_suffix() {
         let e = io::Error::from_raw_os_error(28);
         assert_eq!(strerror(&e), "No space left on device");
+    }
+
+    #[test]
+    fn writes_before_a_rewrites_cut_stay_in_the_old_file() {
+        let dir = std::env::temp_dir().join(format!("ferrum-aof-cut-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        let cfg = Config {
+            dir: dir.clone(),
+            basename: "appendonly.aof".into(),
+            fsync: Fsync::Always,
+            load_truncated: false,
+        };
+        let aof = Aof::open(cfg, &Loaded::default()).unwrap();
+        let set = |k: &str| args(&["SET", k, "1"]);
+        aof.append(3, [(0, &set("a")[..])]);
+        let new = aof.start_new_incr_at(4).unwrap();
+        assert_eq!(new.name, "appendonly.aof.2.incr.aof");
+        // The manifest names the new file at once.
+        let m = fs::read_to_string(dir.join("appendonly.aof.manifest")).unwrap();
+        assert!(m.contains("appendonly.aof.2.incr.aof seq 2 type i"), "{m}");
+        // A view older than the cut still writes to the old file (in db 1:
+        // each file tracks its own SELECT); views of the cut's epoch or
+        // later go to the new one.
+        aof.append(3, [(1, &set("b")[..])]);
+        aof.append(4, [(1, &set("c")[..])]);
+        aof.append(5, [(0, &set("d")[..])]);
+        aof.end_cut();
+        let last = aof.append(3, [(0, &set("e")[..])]);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while aof.progress().synced < last {
+            assert!(Instant::now() < deadline, "the writer did not catch up");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        aof.close();
+        let read = |name: &str| {
+            let data = fs::read(dir.join(name)).unwrap();
+            let mut cmds = Vec::new();
+            read_commands(&data, &mut |a| {
+                cmds.push(
+                    a.iter()
+                        .map(|x| String::from_utf8_lossy(x).into_owned())
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                );
+                Ok(())
+            })
+            .unwrap();
+            cmds
+        };
+        assert_eq!(
+            read("appendonly.aof.1.incr.aof"),
+            ["SELECT 0", "SET a 1", "SELECT 1", "SET b 1"]
+        );
+        assert_eq!(
+            read("appendonly.aof.2.incr.aof"),
+            ["SELECT 1", "SET c 1", "SELECT 0", "SET d 1", "SET e 1"]
+        );
+        let _ = fs::remove_dir_all(&dir);
     }
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Result};
-use bytes::Bytes;
+use commands::bgsave::{write_snapshot_file, SnapshotFormat};
 use commands::propagate::{AofControl, Record, Sink, WaitFuture};
 use commands::state::Server;
 use commands::{Client, ClientInfo};
@@ -19,8 +19,9 @@ use persistence::aof::{self, Aof, Fsync};
 struct AofSink(Arc<Aof>);
 
 impl Sink for AofSink {
-    fn feed(&self, records: &[Record]) -> u64 {
-        self.0.append(records.iter().map(|r| (r.db, &r.args[..])))
+    fn feed(&self, epoch: u64, records: &[Record]) -> u64 {
+        self.0
+            .append(epoch, records.iter().map(|r| (r.db, &r.args[..])))
     }
 
     fn wait(&self, ticket: u64) -> WaitFuture<'_> {
@@ -136,40 +137,51 @@ impl AofState {
         self.open.lock().as_ref().map(|o| o.aof.clone())
     }
 
-    /// Writes a new base from a point-in-time view while new writes go to a
-    /// new incremental file, then switches the manifest. The view is taken
-    /// holding every shard (so the switch to the new incremental file falls
-    /// between two writes); it is serialized under those locks and written to
-    /// disk after they are released.
+    /// Writes a new base from a point-in-time snapshot of the keyspace
+    /// (the one BGSAVE takes: no fork, commands keep running) while new
+    /// writes go to a new incremental file, then switches the manifest. The
+    /// new incremental file starts exactly at the snapshot's cut: writes
+    /// ordered before it still go to the old file (see
+    /// [`aof::Aof::append`]), so base plus new file is the whole history.
+    /// Waits for a running BGSAVE to finish first (Redis schedules the
+    /// rewrite after the child likewise).
     fn rewrite_now(&self, server: &Server, aof: &Aof) -> std::io::Result<()> {
         let started = Instant::now();
+        while server.store.snapshot_in_progress() {
+            std::thread::sleep(Duration::from_millis(20));
+        }
         let preamble = server.config.read(|v| v.aof_use_rdb_preamble);
-        let (data, first_kept) = {
-            let mut locked = server.store.lock_all();
-            let first_kept = aof.start_new_incr()?;
-            let data = if preamble {
-                let aux = persistence::rdb::default_aux(0, true);
-                persistence::rdb::write_store(Vec::new(), &mut locked, &aux)?.0
+        let format = || {
+            if preamble {
+                SnapshotFormat::Rdb(persistence::rdb::default_aux(0, true))
             } else {
-                let mut out = Vec::new();
-                for db in 0..locked.store().databases() {
-                    let mut selected = false;
-                    locked.for_each_entry(db, |e, deadline| {
-                        if !selected {
-                            aof::encode_command(
-                                &mut out,
-                                &[Bytes::from_static(b"SELECT"), Bytes::from(db.to_string())],
-                            );
-                            selected = true;
-                        }
-                        aof::rewrite_entry(&mut out, e, deadline);
-                    });
-                }
-                out
-            };
-            (data, first_kept)
+                SnapshotFormat::Commands
+            }
         };
-        aof.install_base(&data, preamble, &first_kept)?;
+        let tmp = aof.temp_base_path();
+        let mut cut: Option<std::io::Result<aof::FileInfo>> = None;
+        let written = loop {
+            let r = write_snapshot_file(server, &tmp, format(), |epoch| {
+                cut = Some(aof.start_new_incr_at(epoch));
+            });
+            match r {
+                // A BGSAVE started in between: wait for it, then retry.
+                Err(e) if e.kind() == std::io::ErrorKind::ResourceBusy => {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                other => break other,
+            }
+        };
+        aof.end_cut();
+        let outcome = match (written, cut) {
+            (Ok(_), Some(Ok(first_kept))) => aof.install_base(&tmp, preamble, &first_kept),
+            (Err(e), _) | (_, Some(Err(e))) => Err(e),
+            (Ok(_), None) => Err(std::io::Error::other("the snapshot never reached its cut")),
+        };
+        if outcome.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        outcome?;
         self.last_rewrite_secs
             .store(started.elapsed().as_secs() as i64, Ordering::Relaxed);
         tracing::info!("Background AOF rewrite finished successfully");
@@ -230,8 +242,15 @@ impl AofControl for Control {
         let Some(server) = self.server.upgrade() else {
             return Err("ERR the server is not running".into());
         };
+        // A running BGSAVE holds the keyspace's snapshot: the rewrite waits
+        // for it, as Redis schedules a rewrite while a child saves.
+        let scheduled = server.store.snapshot_in_progress();
         self.state.spawn_rewrite(server)?;
-        Ok("Background append only file rewriting started")
+        Ok(if scheduled {
+            "Background append only file rewriting scheduled"
+        } else {
+            "Background append only file rewriting started"
+        })
     }
 
     fn info(&self) -> Vec<(&'static str, String)> {

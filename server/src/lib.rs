@@ -124,11 +124,12 @@ async fn active_expire_loop(server: Arc<Server>) {
         let s = server.clone();
         let n = tokio::task::spawn_blocking(move || {
             let server = s.clone();
-            s.store.active_expire_cycle(period / 4, &mut |db, key| {
-                commands::propagate::active_expired(&server, db, key.as_bytes());
-                commands::multi::key_expired(&server, db, key.as_bytes());
-                commands::pubsub::key_expired(&server, db, key.as_bytes())
-            })
+            s.store
+                .active_expire_cycle(period / 4, &mut |db, key, epoch| {
+                    commands::propagate::active_expired(&server, db, key.as_bytes(), epoch);
+                    commands::multi::key_expired(&server, db, key.as_bytes());
+                    commands::pubsub::key_expired(&server, db, key.as_bytes())
+                })
         })
         .await
         .unwrap_or(0);

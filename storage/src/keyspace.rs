@@ -306,12 +306,14 @@ impl Store {
     /// ones, and sample the same shard again while more than a quarter of a
     /// sample was stale; stop when `budget` is spent. Each deleted key is
     /// passed to `on_expired` while its shard is still locked, so the deletion
-    /// and its propagation stay in the same order as other writes to that key.
+    /// and its propagation stay in the same order as other writes to that key,
+    /// with the snapshot epoch the deletion is ordered after (as
+    /// [`Locked::epoch`]).
     /// Returns the number of keys deleted.
     pub fn active_expire_cycle(
         &self,
         budget: Duration,
-        on_expired: &mut dyn FnMut(usize, &Key),
+        on_expired: &mut dyn FnMut(usize, &Key, u64),
     ) -> usize {
         const SAMPLE: usize = 20;
         let start = Instant::now();
@@ -328,6 +330,7 @@ impl Store {
             // Only stale keys are deleted here: a running snapshot need not
             // capture them (snapshot.rs).
             let mut shard = self.dbs[db].shards[sh].lock();
+            let epoch = self.snapshots.latch().epoch;
             loop {
                 if shard.expires.is_empty() {
                     break;
@@ -346,7 +349,7 @@ impl Store {
                         let h = self.hash(&key);
                         remove_from(&mut shard, h, &key);
                         shard.stats.expired += 1;
-                        on_expired(db, &key);
+                        on_expired(db, &key, epoch);
                         stale += 1;
                     }
                 }

@@ -140,14 +140,14 @@ fn active_expiry_deletes_stale_keys_and_keeps_live_ones() {
     }
     // Nothing is due yet: a cycle deletes nothing.
     assert_eq!(
-        s.active_expire_cycle(Duration::from_secs(5), &mut |_, _| {}),
+        s.active_expire_cycle(Duration::from_secs(5), &mut |_, _, _| {}),
         0
     );
     clock.advance(51);
     let mut deleted = HashSet::new();
     let mut cycles = 0;
     while deleted.len() < stale.len() && cycles < 2_000 {
-        s.active_expire_cycle(Duration::from_secs(5), &mut |db, k| {
+        s.active_expire_cycle(Duration::from_secs(5), &mut |db, k, _| {
             assert!(deleted.insert((db, k.to_vec())), "deleted twice");
         });
         cycles += 1;
