@@ -7,7 +7,7 @@
 
 pub(crate) mod longdouble;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use resp::Reply;
 use storage::value::{HeapStr, EMBSTR_LIMIT, INLINE_STR};
 use storage::{Locked, StrValue, Value};
@@ -76,26 +76,7 @@ fn plain_string(b: &[u8]) -> StrValue {
             data,
         }
     } else {
-        StrValue::Heap(Box::new(HeapStr {
-            data: Bytes::copy_from_slice(b),
-            raw: b.len() > EMBSTR_LIMIT,
-        }))
-    }
-}
-
-/// Takes the bytes out of a string about to be modified in place, reusing its
-/// buffer when nothing else shares it so that APPEND loops stay amortized O(1).
-fn take_for_update(s: &mut StrValue, extra: usize) -> BytesMut {
-    match std::mem::replace(s, StrValue::Int(0))
-        .into_bytes()
-        .try_into_mut()
-    {
-        Ok(m) => m,
-        Err(shared) => {
-            let mut m = BytesMut::with_capacity(shared.len() + extra);
-            m.extend_from_slice(&shared);
-            m
-        }
+        StrValue::Heap(HeapStr::new(b, b.len() > EMBSTR_LIMIT))
     }
 }
 
@@ -293,7 +274,7 @@ fn getset(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let prev = ctx.ks.set(
         db,
         &args[1],
-        Value::Str(StrValue::from_owned(args[2].clone())),
+        Value::Str(StrValue::from_bytes(&args[2])),
         false,
     );
     if prev.is_none() {
@@ -423,7 +404,7 @@ fn set(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let found = ctx.ks.get(db, &args[1]).is_some();
     let blocked = (opts.has(OPT_NX) && found) || (opts.has(OPT_XX) && !found);
     if !blocked {
-        let value = Value::Str(StrValue::from_owned(args[2].clone()));
+        let value = Value::Str(StrValue::from_bytes(&args[2]));
         let keep_ttl = opts.has(OPT_KEEPTTL) || deadline.is_some();
         if ctx.ks.set(db, &args[1], value, keep_ttl).is_none() {
             ctx.created(db, &args[1]);
@@ -459,7 +440,7 @@ fn setnx(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     ctx.ks.set(
         db,
         &args[1],
-        Value::Str(StrValue::from_owned(args[2].clone())),
+        Value::Str(StrValue::from_bytes(&args[2])),
         false,
     );
     ctx.created(db, &args[1]);
@@ -496,7 +477,7 @@ fn set_with_ttl(ctx: &mut Ctx, args: &[Bytes], unit: u32) -> Reply {
     let prev = ctx.ks.set_with_expire(
         db,
         &args[1],
-        Value::Str(StrValue::from_owned(args[3].clone())),
+        Value::Str(StrValue::from_bytes(&args[3])),
         Some(at),
     );
     if prev.is_none() {
@@ -545,12 +526,9 @@ fn mset_generic(ctx: &mut Ctx, args: &[Bytes], nx: bool) -> Reply {
         return Reply::Integer(0);
     }
     for kv in args[1..].chunks(2) {
-        let prev = ctx.ks.set(
-            db,
-            &kv[0],
-            Value::Str(StrValue::from_owned(kv[1].clone())),
-            false,
-        );
+        let prev = ctx
+            .ks
+            .set(db, &kv[0], Value::Str(StrValue::from_bytes(&kv[1])), false);
         if prev.is_none() {
             ctx.created(db, &kv[0]);
         }
@@ -584,22 +562,16 @@ fn append(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let add = &args[2];
     let len = match tri!(write_string(&mut ctx.ks, db, &args[1])) {
         None => {
-            ctx.ks.set(
-                db,
-                &args[1],
-                Value::Str(StrValue::from_owned(add.clone())),
-                false,
-            );
+            ctx.ks
+                .set(db, &args[1], Value::Str(StrValue::from_bytes(add)), false);
             ctx.created(db, &args[1]);
             add.len()
         }
         Some(s) => {
             tri!(check_length(max, s.len() as i64, add.len()));
-            let mut buf = take_for_update(s, add.len());
-            buf.extend_from_slice(add);
-            let len = buf.len();
-            *s = StrValue::raw(buf.freeze());
-            len
+            let h = s.make_mut(add.len());
+            h.extend_from_slice(add);
+            h.len()
         }
     };
     ctx.signal(class::STRING, "append", &args[1]);
@@ -632,11 +604,12 @@ fn setrange(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
             }
             tri!(check_length(max, offset, value.len()));
             let offset = offset as usize;
-            let mut buf = BytesMut::zeroed(offset + value.len());
-            buf[offset..].copy_from_slice(value);
-            let len = buf.len();
+            let mut h = HeapStr::with_capacity(offset + value.len(), true);
+            h.grow_zeroed(offset);
+            h.extend_from_slice(value);
+            let len = h.len();
             ctx.ks
-                .set(db, &args[1], Value::Str(StrValue::raw(buf.freeze())), false);
+                .set(db, &args[1], Value::Str(StrValue::Heap(h)), false);
             ctx.created(db, &args[1]);
             len
         }
@@ -646,14 +619,10 @@ fn setrange(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
             }
             tri!(check_length(max, offset, value.len()));
             let (offset, end) = (offset as usize, offset as usize + value.len());
-            let mut buf = take_for_update(s, end.saturating_sub(s.len()));
-            if buf.len() < end {
-                buf.resize(end, 0);
-            }
-            buf[offset..end].copy_from_slice(value);
-            let len = buf.len();
-            *s = StrValue::raw(buf.freeze());
-            len
+            let h = s.make_mut(end.saturating_sub(s.len()));
+            h.grow_zeroed(end);
+            h.as_mut_bytes()[offset..end].copy_from_slice(value);
+            h.len()
         }
     };
     ctx.signal(class::STRING, "setrange", &args[1]);
@@ -1281,7 +1250,7 @@ mod tests {
             let Value::Str(StrValue::Heap(heap)) = &e.value else {
                 panic!("a long string lives on the heap");
             };
-            let p = heap.data.as_ptr();
+            let p = heap.as_ptr();
             if p != last {
                 moves += 1;
                 last = p;

@@ -4,7 +4,7 @@
 Usage: bgsave_bench.py <server binary> <port> <keys> [value bytes]
 
 Starts the server (redis-server or ferrum, same arguments), fills it with
-`keys` random keys of `value bytes` using redis-benchmark, then runs a
+`keys` keys (key:000000000000 ...) of `value bytes`, then runs a
 SET/GET load from 4 connections (redis-benchmark, no pipelining) twice:
 once idle, once with a BGSAVE started a moment after the load begins.
 While saving it samples memory every 20 ms: the server's RSS and, for a
@@ -76,11 +76,11 @@ def extra_memory(pid):
     return rss, child
 
 
-def load_run(port, n, value, save, pid):
+def load_run(port, n, keys, value, save, pid):
     """SET/GET load; returns (latency summary, peak extra memory kB, save secs)."""
     bench = subprocess.Popen(
         ["redis-benchmark", "-p", str(port), "-t", "set,get", "-n", str(n),
-         "-r", "1000000", "-d", str(value), "-c", "4", "--csv"],
+         "-r", str(keys), "-d", str(value), "-c", "4", "--csv"],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     base_rss, _ = extra_memory(pid)
     peak = 0
@@ -100,6 +100,37 @@ def load_run(port, n, value, save, pid):
     return out.strip(), peak, save_secs
 
 
+def fill(port, keys, value):
+    """SET key:<12 digits> for every number below `keys`: exactly the names
+    redis-benchmark's `-r keys` draws, so the load below overwrites existing
+    keys and the dataset does not grow during the save."""
+    s = socket.create_connection(("127.0.0.1", port))
+    v = b"x" * value
+
+    def drain():
+        need = 5 * keys  # "+OK\r\n" each
+        got = 0
+        while got < need:
+            chunk = s.recv(1 << 20)
+            if not chunk:
+                raise RuntimeError("server closed the connection while filling")
+            got += len(chunk)
+
+    reader = threading.Thread(target=drain)
+    reader.start()
+    batch = []
+    for i in range(keys):
+        k = b"key:%012d" % i
+        batch.append(b"*3\r\n$3\r\nSET\r\n$16\r\n%s\r\n$%d\r\n%s\r\n" % (k, value, v))
+        if len(batch) == 10000:
+            s.sendall(b"".join(batch))
+            batch = []
+    if batch:
+        s.sendall(b"".join(batch))
+    reader.join()
+    s.close()
+
+
 def main():
     binary, port, keys = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     value = int(sys.argv[4]) if len(sys.argv) > 4 else 200
@@ -115,15 +146,13 @@ def main():
             except OSError:
                 time.sleep(0.1)
         t = time.time()
-        subprocess.run(["redis-benchmark", "-p", str(port), "-t", "set", "-n", str(keys),
-                        "-r", str(min(keys * 100, 2_000_000_000)), "-d", str(value), "-c", "8", "-P", "64", "-q"],
-                       check=True, stdout=subprocess.DEVNULL)
+        fill(port, keys, value)
         dbsize = cmd(port, "DBSIZE").strip()
         rss, _ = extra_memory(srv.pid)
         print(f"{binary}: loaded {dbsize[1:]} keys in {time.time() - t:.0f}s, RSS {rss // 1024} MiB")
         n = 400000
         for save in (False, True):
-            out, peak, secs = load_run(port, n, value, save, srv.pid)
+            out, peak, secs = load_run(port, n, keys, value, save, srv.pid)
             label = "during BGSAVE" if save else "idle"
             print(f"-- load {label}" + (f": save took {secs:.1f}s, peak extra memory {peak // 1024} MiB" if save else ""))
             print(out)

@@ -4,6 +4,7 @@
 pub mod clock;
 pub mod glob;
 pub mod hash;
+mod heapstr;
 pub mod key;
 pub mod keyspace;
 pub mod limits;

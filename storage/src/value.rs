@@ -2,6 +2,8 @@
 
 use bytes::Bytes;
 
+pub use crate::heapstr::HeapStr;
+
 /// Strings up to this length are kept inside the value itself, which stays
 /// 16 bytes wide: the common small value (a counter, a flag, a short token)
 /// costs no allocation at all.
@@ -20,18 +22,10 @@ pub enum StrValue {
     Int(i64),
     /// A short string stored inline.
     Inline { len: u8, data: [u8; INLINE_STR] },
-    /// A longer string on the heap, shared with replies by reference count.
-    /// Boxed so that the value stays 16 bytes wide for the common small case.
-    Heap(Box<HeapStr>),
-}
-
-/// A heap string and the encoding Redis would report for it.
-#[derive(Clone, Debug)]
-pub struct HeapStr {
-    pub data: Bytes,
-    /// Whether Redis would report `raw` (modified in place, or longer than
-    /// 44 bytes) rather than `embstr`, so OBJECT ENCODING answers as Redis.
-    pub raw: bool,
+    /// A longer string on the heap behind a thin pointer, with the flag for
+    /// OBJECT ENCODING: `raw` (modified in place, or longer than 44 bytes)
+    /// rather than `embstr`.
+    Heap(HeapStr),
 }
 
 impl StrValue {
@@ -44,15 +38,6 @@ impl StrValue {
         Self::from_bytes_no_int(b)
     }
 
-    /// Like [`StrValue::from_bytes`] but reusing an existing buffer for long strings.
-    pub fn from_owned(b: Bytes) -> StrValue {
-        if b.len() <= INLINE_STR || parse_canonical_i64(&b).is_some() {
-            return Self::from_bytes(&b);
-        }
-        let raw = b.len() > EMBSTR_LIMIT;
-        StrValue::Heap(Box::new(HeapStr { data: b, raw }))
-    }
-
     fn from_bytes_no_int(b: &[u8]) -> StrValue {
         if b.len() <= INLINE_STR {
             let mut data = [0u8; INLINE_STR];
@@ -62,29 +47,31 @@ impl StrValue {
                 data,
             }
         } else {
-            StrValue::Heap(Box::new(HeapStr {
-                data: Bytes::copy_from_slice(b),
-                raw: b.len() > EMBSTR_LIMIT,
-            }))
+            StrValue::Heap(HeapStr::new(b, b.len() > EMBSTR_LIMIT))
         }
     }
 
-    /// A string produced by an in-place modification (APPEND, SETRANGE):
-    /// Redis always reports these as `raw`.
-    pub fn raw(b: Bytes) -> StrValue {
-        StrValue::Heap(Box::new(HeapStr { data: b, raw: true }))
-    }
-
-    /// Takes the value's bytes out, reusing the heap buffer when there is one
-    /// (so an in-place modification can reclaim it with `Bytes::try_into_mut`).
-    pub fn into_bytes(self) -> Bytes {
-        match self {
-            StrValue::Heap(h) => h.data,
-            other => other.to_bytes(),
+    /// The heap string of a value about to be modified in place (APPEND,
+    /// SETRANGE, SETBIT), with room for `extra` more bytes: a short value
+    /// moves to the heap first. Redis reports such strings as `raw`.
+    pub fn make_mut(&mut self, extra: usize) -> &mut HeapStr {
+        if !matches!(self, StrValue::Heap(_)) {
+            let h = self.with_bytes(|b| {
+                let mut h = HeapStr::with_capacity(b.len() + extra, true);
+                h.extend_from_slice(b);
+                h
+            });
+            *self = StrValue::Heap(h);
         }
+        let StrValue::Heap(h) = self else {
+            unreachable!("made a heap string above")
+        };
+        h.set_raw();
+        h.reserve(extra);
+        h
     }
 
-    /// The value as bytes, cheaply (a reference count for heap strings).
+    /// The value as bytes (a copy; replies own their data).
     pub fn to_bytes(&self) -> Bytes {
         match self {
             StrValue::Int(n) => {
@@ -92,7 +79,7 @@ impl StrValue {
                 Bytes::copy_from_slice(buf.format(*n).as_bytes())
             }
             StrValue::Inline { len, data } => Bytes::copy_from_slice(&data[..*len as usize]),
-            StrValue::Heap(h) => h.data.clone(),
+            StrValue::Heap(h) => Bytes::copy_from_slice(h),
         }
     }
 
@@ -104,7 +91,7 @@ impl StrValue {
                 f(buf.format(*n).as_bytes())
             }
             StrValue::Inline { len, data } => f(&data[..*len as usize]),
-            StrValue::Heap(h) => f(&h.data),
+            StrValue::Heap(h) => f(h),
         }
     }
 
@@ -115,7 +102,7 @@ impl StrValue {
                 buf.format(*n).len()
             }
             StrValue::Inline { len, .. } => *len as usize,
-            StrValue::Heap(h) => h.data.len(),
+            StrValue::Heap(h) => h.len(),
         }
     }
 
@@ -136,7 +123,7 @@ impl StrValue {
         match self {
             StrValue::Int(_) => "int",
             StrValue::Inline { .. } => "embstr",
-            StrValue::Heap(h) if h.raw => "raw",
+            StrValue::Heap(h) if h.is_raw() => "raw",
             StrValue::Heap(_) => "embstr",
         }
     }
@@ -144,7 +131,7 @@ impl StrValue {
     /// Heap bytes used beyond the value's own slot (for memory accounting).
     pub fn heap_size(&self) -> usize {
         match self {
-            StrValue::Heap(h) => h.data.len(),
+            StrValue::Heap(h) => h.allocation_size(),
             _ => 0,
         }
     }
