@@ -203,6 +203,7 @@ fn spawn(server: Arc<Server>) {
     let started = std::thread::Builder::new()
         .name("bgsave".into())
         .spawn(move || {
+            background_priority();
             let result = save_snapshot(&s);
             finish(&s, result);
         });
@@ -365,7 +366,10 @@ pub fn write_snapshot_file(
         let sink = sink.clone();
         std::thread::Builder::new()
             .name("snapshot-writer".into())
-            .spawn(move || sink.drain(out))?
+            .spawn(move || {
+                background_priority();
+                sink.drain(out)
+            })?
     };
     let report = server.store.snapshot_with(sink.clone(), at_cut);
     {
@@ -405,6 +409,22 @@ impl Out {
             Out::Rdb(w) => w.write_raw(chunk),
             Out::Plain(w) => std::io::Write::write_all(w, chunk),
         }
+    }
+}
+
+/// Lowers the calling thread's scheduling priority (nice 10), for the
+/// threads that walk and write a snapshot: on a machine whose cores all
+/// serve clients, the save then takes the time left over instead of
+/// delaying requests (Redis's forked child competes at full priority).
+/// Call it only on threads made for the save.
+pub fn background_priority() {
+    #[cfg(target_os = "linux")]
+    #[allow(unsafe_code)]
+    // SAFETY: gettid and setpriority take no pointers; a failure only leaves
+    // the priority unchanged.
+    unsafe {
+        let tid = libc::gettid();
+        libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, 10);
     }
 }
 

@@ -200,6 +200,7 @@ impl AofState {
         }
         let state = self.clone();
         std::thread::spawn(move || {
+            commands::bgsave::background_priority();
             let ok = state.rewrite_now(&server, &aof);
             if let Err(e) = &ok {
                 tracing::warn!("Background AOF rewrite failed: {e}");

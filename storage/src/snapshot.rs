@@ -109,7 +109,32 @@ fn deadline_of(shard_expires: &Shard, e: &Entry) -> Option<i64> {
 }
 
 impl Active {
-    /// Passes the unmarked entries in buckets `idx` of `shard` to the sink
+    /// Marks the unmarked entries in buckets `range` of `shard` and returns
+    /// copies of them, so that the walker encodes them after releasing the
+    /// lock: a walker descheduled while holding a shard (it competes with
+    /// the threads serving clients) would stall every command on it.
+    fn copy_buckets(
+        &self,
+        shard: &mut Shard,
+        range: std::ops::Range<usize>,
+        out: &mut Vec<(Key, Value, Option<i64>)>,
+    ) {
+        let mark = parity(self.epoch);
+        for i in range {
+            let Some(e) = shard.table_mut().get_bucket_mut(i) else {
+                continue;
+            };
+            if e.snap == mark {
+                continue;
+            }
+            e.snap = mark;
+            let e = shard.table().get_bucket(i).expect("bucket just read");
+            out.push((e.key.clone(), e.value.clone(), deadline_of(shard, e)));
+        }
+        self.keys.fetch_add(out.len() as u64, Ordering::Relaxed);
+    }
+
+    /// Passes the unmarked entries in buckets `range` of `shard` to the sink
     /// and marks them. Marks first, then captures from a shared borrow.
     fn capture_buckets(
         &self,
@@ -324,10 +349,10 @@ impl Store {
         };
         let per_db = self.shards_per_db();
         let mut shards = 0;
-        let mut picked = Vec::with_capacity(CHUNK_BUCKETS);
+        let mut copies = Vec::new();
         for db in 0..self.databases() {
             for sh in 0..per_db {
-                self.walk_shard(&active, db, sh, &mut picked);
+                self.walk_shard(&active, db, sh, &mut copies);
                 shards += 1;
             }
         }
@@ -341,13 +366,21 @@ impl Store {
         })
     }
 
-    /// Walks one shard a chunk of buckets per lock hold.
-    fn walk_shard(&self, active: &Active, db: usize, sh: usize, picked: &mut Vec<usize>) {
+    /// Walks one shard a chunk of buckets per lock hold: copies the chunk's
+    /// uncaptured keys under the lock, encodes them after releasing it.
+    fn walk_shard(
+        &self,
+        active: &Active,
+        db: usize,
+        sh: usize,
+        copies: &mut Vec<(Key, Value, Option<i64>)>,
+    ) {
         let mutex = self.shard_mutex(db, sh);
         let mut pos = 0;
         let mut moves = None;
         loop {
-            {
+            copies.clear();
+            let finished = {
                 let mut g = mutex.lock();
                 if g.snap_epoch >= active.epoch {
                     return;
@@ -361,16 +394,22 @@ impl Store {
                 }
                 let n = g.table().num_buckets();
                 let end = (pos + CHUNK_BUCKETS).min(n);
-                active.capture_buckets(db, &mut g, pos..end, picked);
+                active.copy_buckets(&mut g, pos..end, copies);
                 pos = end;
                 if pos >= n {
                     g.snap_epoch = active.epoch;
-                    drop(g);
-                    active.sink.between_chunks();
-                    return;
                 }
+                pos >= n
+            };
+            if !copies.is_empty() {
+                let mut it = copies.iter().map(|(k, v, at)| (k, v, *at));
+                active.sink.capture(db, &mut it);
             }
+            copies.clear();
             active.sink.between_chunks();
+            if finished {
+                return;
+            }
         }
     }
 
