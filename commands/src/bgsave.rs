@@ -329,17 +329,20 @@ pub struct FileReport {
 /// written, fsynced; the caller renames it), blocking: BGSAVE's file and the
 /// AOF rewrite's base. `at_cut(epoch)` runs at the snapshot's cut (see
 /// [`storage::Store::snapshot_with`]). Fails with "already in progress" if
-/// another snapshot runs.
+/// another snapshot runs. An RDB file follows `rdbcompression` and
+/// `rdbchecksum` as they are when the save starts.
 pub fn write_snapshot_file(
     server: &Server,
     tmp: &std::path::Path,
     format: SnapshotFormat,
     at_cut: impl FnOnce(u64),
 ) -> io::Result<FileReport> {
+    let save_opts = server.config.read(|v| v.rdb_save_options());
     let file = BufWriter::with_capacity(1 << 20, File::create(tmp)?);
     let (out, commands) = match format {
         SnapshotFormat::Rdb(aux) => {
             let mut w = rdb::Writer::new(file);
+            w.set_options(save_opts);
             w.write_header(&aux)?;
             (Out::Rdb(w), false)
         }
@@ -350,6 +353,7 @@ pub fn write_snapshot_file(
         queue: Mutex::new(Queue::default()),
         cv: Condvar::new(),
         commands,
+        compress: save_opts.compression,
         list_fill: limits.list_max_listpack_size,
         stale_before: storage::clock::system_now_ms(),
         sizes: (0..server.store.databases())
@@ -464,6 +468,8 @@ struct FileSink {
     cv: Condvar,
     /// AOF commands instead of RDB records.
     commands: bool,
+    /// `rdbcompression` for the records.
+    compress: bool,
     list_fill: i64,
     /// Keys whose deadline passed before the snapshot started are left out,
     /// as SAVE leaves them out.
@@ -488,6 +494,7 @@ impl FileSink {
             return any.then_some(out);
         }
         let mut w = rdb::Writer::fragment(Vec::new());
+        w.set_compression(self.compress);
         w.set_list_fill(self.list_fill);
         for (key, value, at) in live {
             // Encoding into a Vec cannot fail.

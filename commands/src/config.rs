@@ -21,6 +21,10 @@ pub struct Values {
     pub dir: String,
     pub dbfilename: String,
     pub save: String,
+    /// `rdbcompression`: LZF for long strings in RDB files and DUMP payloads.
+    pub rdbcompression: bool,
+    /// `rdbchecksum`: a CRC-64 at the end of RDB files (else 8 zero bytes).
+    pub rdbchecksum: bool,
     pub appendonly: bool,
     /// `appendfsync`: always, everysec or no.
     pub appendfsync: String,
@@ -57,13 +61,21 @@ pub struct Values {
 }
 
 impl Values {
-    /// The collection encoding thresholds, as the store keeps them.
     /// The `save` points: after `seconds` seconds with at least `changes`
     /// changes since the last save, an automatic BGSAVE is due.
     pub fn save_points(&self) -> Vec<(u64, u64)> {
         crate::persistence::parse_save_points(&self.save).unwrap_or_default()
     }
 
+    /// What `rdbcompression` and `rdbchecksum` ask of an RDB file.
+    pub fn rdb_save_options(&self) -> persistence::rdb::SaveOptions {
+        persistence::rdb::SaveOptions {
+            compression: self.rdbcompression,
+            checksum: self.rdbchecksum,
+        }
+    }
+
+    /// The collection encoding thresholds, as the store keeps them.
     pub fn limits(&self) -> storage::LimitValues {
         storage::LimitValues {
             hash_max_listpack_entries: self.hash_max_listpack_entries,
@@ -99,6 +111,8 @@ impl Default for Values {
                 .unwrap_or_else(|_| ".".into()),
             dbfilename: "dump.rdb".into(),
             save: String::new(),
+            rdbcompression: true,
+            rdbchecksum: true,
             appendonly: false,
             appendfsync: "everysec".into(),
             appenddirname: "appendonlydir".into(),
@@ -419,6 +433,28 @@ pub static OPTIONS: &[Opt] = &[
                 .map(|(s, c)| format!("{s} {c}"))
                 .collect::<Vec<_>>()
                 .join(" ");
+            Ok(())
+        },
+    },
+    Opt {
+        name: "rdbcompression",
+        alias: None,
+        mutability: Mutability::Mutable,
+        get: |v| yes_no(v.rdbcompression),
+        set: |v, a| {
+            v.rdbcompression = parse_bool(a)?;
+            Ok(())
+        },
+    },
+    Opt {
+        // Immutable in Redis too (CONFIG SET fails with "can't set
+        // immutable config"): only redis.conf or the command line set it.
+        name: "rdbchecksum",
+        alias: None,
+        mutability: Mutability::Immutable,
+        get: |v| yes_no(v.rdbchecksum),
+        set: |v, a| {
+            v.rdbchecksum = parse_bool(a)?;
             Ok(())
         },
     },
@@ -853,6 +889,35 @@ mod tests {
         assert_eq!(unknown, vec![(5, "lazyfree-lazy-eviction no".to_string())]);
         let e = apply_file_text(&mut v, "port x\n").unwrap_err();
         assert_eq!(e.line, 1);
+    }
+
+    #[test]
+    fn rdb_options() {
+        let mut v = Values::default();
+        assert!(v.rdbcompression && v.rdbchecksum);
+        assert_eq!(
+            v.rdb_save_options(),
+            persistence::rdb::SaveOptions::default()
+        );
+        apply_file_text(&mut v, "rdbcompression no\nrdbchecksum NO\n").unwrap();
+        assert!(!v.rdbcompression && !v.rdbchecksum);
+        let o = v.rdb_save_options();
+        assert!(!o.compression && !o.checksum);
+        let comp = find("rdbcompression").unwrap();
+        let sum = find("RDBCHECKSUM").unwrap();
+        assert_eq!((comp.get)(&v), "no");
+        assert_eq!((sum.get)(&v), "no");
+        assert_eq!(comp.mutability, Mutability::Mutable);
+        // Redis refuses CONFIG SET rdbchecksum: "can't set immutable config".
+        assert_eq!(sum.mutability, Mutability::Immutable);
+        (comp.set)(&mut v, &["yes".into()]).unwrap();
+        assert_eq!((comp.get)(&v), "yes");
+        assert_eq!(
+            (comp.set)(&mut v, &["maybe".into()]).unwrap_err(),
+            "argument must be 'yes' or 'no'"
+        );
+        let e = apply_file_text(&mut v, "rdbchecksum 1\n").unwrap_err();
+        assert_eq!(e.message, "argument must be 'yes' or 'no'");
     }
 
     #[test]

@@ -51,7 +51,8 @@ pub fn rdb_path(server: &Server) -> PathBuf {
         .read(|v| PathBuf::from(&v.dir).join(&v.dbfilename))
 }
 
-/// Writes the whole keyspace to `dbfilename` in `dir`. `locked` must hold
+/// Writes the whole keyspace to `dbfilename` in `dir`, following
+/// `rdbcompression` and `rdbchecksum`. `locked` must hold
 /// every shard of every database (SAVE's `Locking::AllDbs`, or
 /// `Store::lock_all`). Resets the change counter and sets LASTSAVE on
 /// success; returns the number of keys written.
@@ -60,10 +61,11 @@ pub fn save_locked(server: &Server, locked: &mut Locked<'_>) -> Result<u64, Stri
     let dir = path.parent().map(PathBuf::from).unwrap_or_default();
     let tmp = dir.join(format!("temp-{}.rdb", std::process::id()));
     let used = (server.memory)().allocated;
+    let opts = server.config.read(|v| v.rdb_save_options());
     let result = (|| -> std::io::Result<u64> {
         let f = std::fs::File::create(&tmp)?;
         let w = std::io::BufWriter::with_capacity(1 << 16, f);
-        let (w, keys) = rdb::write_store(w, locked, &rdb::default_aux(used, false))?;
+        let (w, keys) = rdb::write_store(w, locked, &rdb::default_aux(used, false), opts)?;
         let f = w.into_inner().map_err(|e| e.into_error())?;
         f.sync_all()?;
         drop(f);
@@ -173,11 +175,14 @@ command!(
 /// DUMP key
 ///
 /// The payload is the value's RDB encoding, the RDB version (11) and a
-/// CRC-64, byte-compatible with Redis 7.2.
+/// CRC-64, byte-compatible with Redis 7.2. Long strings are LZF-compressed
+/// only with `rdbcompression yes`, as in Redis; the CRC is always there
+/// (`rdbchecksum` is about files).
 fn dump(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let db = ctx.db();
+    let compress = ctx.server.config.read(|v| v.rdbcompression);
     match ctx.ks.get_read(db, &args[1]) {
-        Some(e) => Reply::bulk(rdb::dump_payload(&e.value)),
+        Some(e) => Reply::bulk(rdb::dump_payload_with(&e.value, rdb::RDB_VERSION, compress)),
         None => Reply::Null,
     }
 }

@@ -3,8 +3,9 @@
 //! A file is `REDIS0011`, auxiliary fields, then per database a `SELECTDB` and
 //! a `RESIZEDB` opcode followed by its keys, each optionally preceded by
 //! `EXPIRETIME_MS`, `IDLE` or `FREQ`, then `EOF` and a little-endian CRC-64
-//! of everything before it. A key is a type byte, the key as a string and the
-//! value in the type's encoding:
+//! of everything before it (zero when written with `rdbchecksum no`, which
+//! the reader, as Redis's, takes as "not checked"). A key is a type byte, the
+//! key as a string and the value in the type's encoding:
 //!
 //! | type | value |
 //! |---|---|
@@ -320,6 +321,28 @@ fn encode_value(out: &mut Vec<u8>, value: &Value, o: EncodeOpts) -> u8 {
     }
 }
 
+/// The options of a save that Redis's configuration controls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SaveOptions {
+    /// `rdbcompression`: long strings (and listpacks, intsets) are
+    /// LZF-compressed when that saves space.
+    pub compression: bool,
+    /// `rdbchecksum`: the file ends with the CRC-64 of its contents; off, it
+    /// ends with 8 zero bytes, which loaders (Redis's and ours) take as "not
+    /// checked".
+    pub checksum: bool,
+}
+
+impl Default for SaveOptions {
+    /// Redis's defaults: both on.
+    fn default() -> Self {
+        SaveOptions {
+            compression: true,
+            checksum: true,
+        }
+    }
+}
+
 /// Writes an RDB file.
 ///
 /// Usage: `new`, `write_header`, then per non-empty database `select_db` and
@@ -329,7 +352,9 @@ fn encode_value(out: &mut Vec<u8>, value: &Value, o: EncodeOpts) -> u8 {
 pub struct Writer<W: Write> {
     w: W,
     crc: u64,
-    /// Off for fragments: the writer that appends them checksums them.
+    /// Whether the CRC-64 is computed and written by `finish` (else 0 is
+    /// written). Off for fragments: the writer that appends them checksums
+    /// them.
     checksum: bool,
     opts: EncodeOpts,
     buf: Vec<u8>,
@@ -361,6 +386,19 @@ impl<W: Write> Writer<W> {
     /// `rdbcompression`: whether long strings are LZF-compressed.
     pub fn set_compression(&mut self, on: bool) {
         self.opts.compress = on;
+    }
+
+    /// `rdbchecksum`: whether [`Writer::finish`] writes the CRC-64 of the
+    /// file, or 8 zero bytes as Redis does with `rdbchecksum no` (the CRC is
+    /// then not computed at all). Set it before writing anything.
+    pub fn set_checksum(&mut self, on: bool) {
+        self.checksum = on;
+    }
+
+    /// Both `rdbcompression` and `rdbchecksum`.
+    pub fn set_options(&mut self, o: SaveOptions) {
+        self.set_compression(o.compression);
+        self.set_checksum(o.checksum);
     }
 
     /// `list-max-listpack-size`: how list nodes are cut in the file.
@@ -460,7 +498,9 @@ impl<W: Write> Writer<W> {
     /// each shard into its own buffer, in whichever thread captures it, and
     /// appends the buffers to the file in turn.
     pub fn write_raw(&mut self, records: &[u8]) -> io::Result<()> {
-        self.crc = crc64(self.crc, records);
+        if self.checksum {
+            self.crc = crc64(self.crc, records);
+        }
         self.w.write_all(records)
     }
 
@@ -470,11 +510,13 @@ impl<W: Write> Writer<W> {
         self.w
     }
 
-    /// Appends EOF and the checksum, flushes, and returns the inner writer.
+    /// Appends EOF and the checksum (zero with the checksum off), flushes,
+    /// and returns the inner writer.
     pub fn finish(mut self) -> io::Result<W> {
         self.buf.push(OP_EOF);
         self.emit()?;
-        self.w.write_all(&self.crc.to_le_bytes())?;
+        let crc = if self.checksum { self.crc } else { 0 };
+        self.w.write_all(&crc.to_le_bytes())?;
         self.w.flush()?;
         Ok(self.w)
     }
@@ -505,15 +547,18 @@ pub fn default_aux(used_mem: u64, aof_base: bool) -> Vec<(&'static str, Vec<u8>)
 }
 
 /// Writes every live key of the locked view `locked` (which must hold every
-/// shard of every database) as a complete RDB file: what SAVE does.
-/// Returns the inner writer and the number of keys written.
+/// shard of every database) as a complete RDB file: what SAVE does, with
+/// `rdbcompression` and `rdbchecksum` from `opts`. Returns the inner writer
+/// and the number of keys written.
 pub fn write_store<W: Write>(
     w: W,
     locked: &mut storage::Locked<'_>,
     aux: &[(&str, Vec<u8>)],
+    opts: SaveOptions,
 ) -> io::Result<(W, u64)> {
     let limits = locked.store().limits.get();
     let mut wr = Writer::new(w);
+    wr.set_options(opts);
     wr.set_list_fill(limits.list_max_listpack_size);
     wr.write_header(aux)?;
     let mut total = 0;
@@ -1057,9 +1102,17 @@ pub fn dump_payload(value: &Value) -> Vec<u8> {
 /// The DUMP payload of `value` for a server that reads format `version`
 /// (10 for Redis 7.0).
 pub fn dump_payload_version(value: &Value, version: u16) -> Vec<u8> {
+    dump_payload_with(value, version, true)
+}
+
+/// The DUMP payload of `value` in format `version`, with long strings
+/// LZF-compressed only if `compress` (`rdbcompression`, which Redis's DUMP
+/// follows too). The CRC-64 footer is always written: `rdbchecksum` does not
+/// apply to DUMP payloads.
+pub fn dump_payload_with(value: &Value, version: u16, compress: bool) -> Vec<u8> {
     let opts = EncodeOpts {
         version: version.clamp(10, RDB_VERSION),
-        compress: true,
+        compress,
         list_fill: -2,
     };
     let mut out = vec![0u8];
@@ -1088,8 +1141,9 @@ pub fn restore_payload_with(data: &[u8], limits: &LimitValues) -> Result<Value, 
         return Err(RdbError::BadPayload);
     }
     let expected = u64::from_le_bytes(footer.try_into().map_err(|_| RdbError::BadPayload)?);
-    // A zero checksum means the sender skipped it (`rdbchecksum no`).
-    if expected != 0 && crc64(0, body) != expected {
+    // Always checked, as Redis's verifyDumpPayload does (unlike an RDB
+    // file, a zero footer is no exemption).
+    if crc64(0, body) != expected {
         return Err(RdbError::BadPayload);
     }
     let value_bytes = &body[..body.len() - 2];

@@ -344,3 +344,189 @@ fn binary_loads_at_start_and_refuses_a_corrupt_file() {
     assert!(log.contains("Fatal error loading the DB"), "{log}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// The CRC-64 footer of an RDB file, and the CRC-64 of what precedes it.
+fn crc_footer(file: &[u8]) -> (u64, u64) {
+    let n = file.len();
+    let stored = u64::from_le_bytes(file[n - 8..].try_into().unwrap());
+    (stored, persistence::crc::crc64(0, &file[..n - 8]))
+}
+
+/// Runs BGSAVE and waits for it to finish successfully.
+fn bgsave(c: &mut Conn) {
+    let before = info_field(c, "persistence", "rdb_saves");
+    assert_eq!(c.raw(&["BGSAVE"]), "+Background saving started\r\n");
+    let start = Instant::now();
+    while info_field(c, "persistence", "rdb_saves") == before {
+        assert!(start.elapsed() < Duration::from_secs(20), "BGSAVE not done");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(info_field(c, "persistence", "rdb_last_bgsave_status"), "ok");
+}
+
+/// `rdbcompression` (mutable) and `rdbchecksum` (immutable, as in Redis):
+/// CONFIG GET/SET with Redis 7's replies, and SAVE, BGSAVE and DUMP follow
+/// them.
+#[test]
+fn rdbcompression_and_rdbchecksum_options() {
+    let dir = temp_dir("rdbopts");
+    let d = dir.display().to_string();
+    let srv = start_with(|v| v.dir = d.clone());
+    let mut c = Conn::connect(srv.addr);
+    assert_eq!(
+        c.raw(&["CONFIG", "GET", "rdbcompression"]),
+        "*2\r\n$14\r\nrdbcompression\r\n$3\r\nyes\r\n"
+    );
+    assert_eq!(
+        c.raw(&["CONFIG", "GET", "rdbchecksum"]),
+        "*2\r\n$11\r\nrdbchecksum\r\n$3\r\nyes\r\n"
+    );
+    assert_eq!(
+        c.raw(&["CONFIG", "SET", "rdbcompression", "maybe"]),
+        "-ERR CONFIG SET failed (possibly related to argument 'rdbcompression') - argument must be 'yes' or 'no'\r\n"
+    );
+    assert_eq!(
+        c.raw(&["CONFIG", "SET", "rdbchecksum", "no"]),
+        "-ERR CONFIG SET failed (possibly related to argument 'rdbchecksum') - can't set immutable config\r\n"
+    );
+    let long = "abcdefgh".repeat(100);
+    c.cmd(&["SET", "long", &long]);
+    let path = dir.join("dump.rdb");
+
+    // The defaults: compressed and checksummed.
+    assert_eq!(c.raw(&["SAVE"]), "+OK\r\n");
+    let file = std::fs::read(&path).unwrap();
+    assert!(!contains(&file, long.as_bytes()));
+    let (stored, computed) = crc_footer(&file);
+    assert_eq!(stored, computed);
+    let p = bulk(c.cmd(&["DUMP", "long"]));
+    assert_eq!(p[1], 0xC3, "LZF-compressed payload");
+
+    // Compression off: SAVE, BGSAVE and DUMP write the string as it is.
+    assert_eq!(c.raw(&["CONFIG", "SET", "rdbcompression", "no"]), "+OK\r\n");
+    assert_eq!(
+        c.raw(&["CONFIG", "GET", "rdbcompression"]),
+        "*2\r\n$14\r\nrdbcompression\r\n$2\r\nno\r\n"
+    );
+    assert_eq!(c.raw(&["SAVE"]), "+OK\r\n");
+    let file = std::fs::read(&path).unwrap();
+    assert!(contains(&file, long.as_bytes()));
+    let (stored, computed) = crc_footer(&file);
+    assert_eq!(stored, computed);
+    std::fs::remove_file(&path).unwrap();
+    bgsave(&mut c);
+    let file = std::fs::read(&path).unwrap();
+    assert!(contains(&file, long.as_bytes()));
+    let (stored, computed) = crc_footer(&file);
+    assert_eq!(stored, computed);
+    let p = bulk(c.cmd(&["DUMP", "long"]));
+    assert!(contains(&p, long.as_bytes()));
+    // The DUMP payload keeps its CRC whatever the options.
+    let n = p.len();
+    let crc = u64::from_le_bytes(p[n - 8..].try_into().unwrap());
+    assert_eq!(crc, persistence::crc::crc64(0, &p[..n - 8]));
+    c.send_raw(&Conn::encode(&[b"RESTORE", b"copy", b"0", &p]));
+    assert_eq!(c.read_raw(), b"+OK\r\n");
+    assert_eq!(
+        bulk(c.cmd(&["GET", "copy"])),
+        long.as_bytes(),
+        "restored copy"
+    );
+
+    // Back on, in any case.
+    assert_eq!(
+        c.raw(&["CONFIG", "SET", "rdbcompression", "YES"]),
+        "+OK\r\n"
+    );
+    bgsave(&mut c);
+    let file = std::fs::read(&path).unwrap();
+    assert!(!contains(&file, long.as_bytes()));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `--rdbchecksum no` on the command line: SAVE and BGSAVE end the file
+/// with 8 zero bytes, which loads.
+#[test]
+fn rdbchecksum_no_from_the_command_line() {
+    let dir = temp_dir("rdbnocrc");
+    let d = dir.display().to_string();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    // Killed when dropped, even when an assertion fails first.
+    struct Child(std::process::Child);
+    impl Drop for Child {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let child = Command::new(env!("CARGO_BIN_EXE_ferrum-server"))
+        .args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            &d,
+            "--rdbchecksum",
+            "no",
+            "--rdbcompression",
+            "no",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map(Child)
+        .unwrap();
+    let start = Instant::now();
+    let mut c = loop {
+        if let Ok(s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            drop(s);
+            break Conn::connect(format!("127.0.0.1:{port}").parse().unwrap());
+        }
+        assert!(start.elapsed() < Duration::from_secs(20), "no start");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(
+        c.raw(&["CONFIG", "GET", "rdbchecksum"]),
+        "*2\r\n$11\r\nrdbchecksum\r\n$2\r\nno\r\n"
+    );
+    assert_eq!(
+        c.raw(&["CONFIG", "GET", "rdbcompression"]),
+        "*2\r\n$14\r\nrdbcompression\r\n$2\r\nno\r\n"
+    );
+    let long = "abcdefgh".repeat(100);
+    c.cmd(&["SET", "long", &long]);
+    populate(&mut c);
+    let path = dir.join("dump.rdb");
+    assert_eq!(c.raw(&["SAVE"]), "+OK\r\n");
+    let saved = std::fs::read(&path).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    bgsave(&mut c);
+    drop(child);
+    let bgsaved = std::fs::read(&path).unwrap();
+    for file in [&saved, &bgsaved] {
+        assert_eq!(file[file.len() - 8..], [0u8; 8]);
+        assert!(contains(file, long.as_bytes()));
+    }
+    // Both files load (the zero CRC is not checked).
+    for file in [saved, bgsaved] {
+        std::fs::write(&path, &file).unwrap();
+        let srv = start_with(|v| v.dir = d.clone());
+        let stats = commands::persistence::load_on_start(&srv.server)
+            .unwrap()
+            .expect("file found");
+        assert_eq!(stats.keys, 10);
+        let mut c = Conn::connect(srv.addr);
+        check_contents(&mut c);
+        assert_eq!(bulk(c.cmd(&["GET", "long"])), long.as_bytes());
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -213,7 +213,13 @@ fn fill(st: &Store) {
 
 fn snapshot(st: &Store) -> Vec<u8> {
     let mut l = st.lock_all();
-    let (buf, n) = write_store(Vec::new(), &mut l, &default_aux(1234, false)).unwrap();
+    let (buf, n) = write_store(
+        Vec::new(),
+        &mut l,
+        &default_aux(1234, false),
+        SaveOptions::default(),
+    )
+    .unwrap();
     assert_eq!(n as usize, samples().len() + 1);
     buf
 }
@@ -435,7 +441,9 @@ fn loaded_values_follow_the_store_limits() {
 
 fn snapshot_any(st: &Store) -> Vec<u8> {
     let mut l = st.lock_all();
-    write_store(Vec::new(), &mut l, &[]).unwrap().0
+    write_store(Vec::new(), &mut l, &[], SaveOptions::default())
+        .unwrap()
+        .0
 }
 
 #[test]
@@ -463,4 +471,193 @@ fn list_nodes_follow_the_fill() {
     load(&buf[..], &st).unwrap();
     let mut lk = st.lock_all();
     assert_eq!(render(&lk.peek(0, b"l").unwrap().value), render(&v));
+}
+
+/// A long, very compressible string: LZF-compressed by default.
+fn repetitive() -> Vec<u8> {
+    b"abcdefgh".repeat(100)
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// `store()` with the samples and one long repetitive string.
+fn store_with_long_string() -> Store {
+    let st = store();
+    fill(&st);
+    st.lock_all()
+        .set(1, b"long", Value::string(&repetitive()), false);
+    st
+}
+
+fn write_with(st: &Store, opts: SaveOptions) -> Vec<u8> {
+    let mut l = st.lock_all();
+    write_store(
+        Vec::new(),
+        &mut l,
+        &[("redis-ver", b"7.2.0".to_vec())],
+        opts,
+    )
+    .unwrap()
+    .0
+}
+
+#[test]
+fn compression_off_writes_long_strings_as_they_are() {
+    let a = store_with_long_string();
+    let on = write_with(&a, SaveOptions::default());
+    let off = write_with(
+        &a,
+        SaveOptions {
+            compression: false,
+            checksum: true,
+        },
+    );
+    assert!(!contains(&on, &repetitive()));
+    // Type 0, key "long", then the 800 bytes with a 14-bit length, raw.
+    let raw = [
+        &[T_STRING, 4][..],
+        b"long",
+        &[0x40 | 3, 0x20],
+        &repetitive(),
+    ]
+    .concat();
+    assert!(contains(&off, &raw));
+    assert!(off.len() > on.len() + 700);
+    // Both load back to the same contents, checksums verified.
+    for buf in [&on, &off] {
+        let b = store();
+        load(&buf[..], &b).unwrap();
+        assert_eq!(contents(&a), contents(&b));
+    }
+}
+
+#[test]
+fn checksum_off_writes_zero_and_loads() {
+    let a = store_with_long_string();
+    let on = write_with(&a, SaveOptions::default());
+    let off = write_with(
+        &a,
+        SaveOptions {
+            compression: true,
+            checksum: false,
+        },
+    );
+    let n = on.len();
+    assert_eq!(off.len(), n);
+    // The same records; only the CRC differs.
+    assert_eq!(on[..n - 8], off[..n - 8]);
+    assert_eq!(on[n - 9], OP_EOF);
+    assert_eq!(
+        u64::from_le_bytes(on[n - 8..].try_into().unwrap()),
+        crc64(0, &on[..n - 8])
+    );
+    assert_ne!(on[n - 8..], [0u8; 8]);
+    assert_eq!(off[n - 8..], [0u8; 8]);
+    let b = store();
+    load(&off[..], &b).unwrap();
+    assert_eq!(contents(&a), contents(&b));
+    // Both options off at once.
+    let none = write_with(
+        &a,
+        SaveOptions {
+            compression: false,
+            checksum: false,
+        },
+    );
+    assert!(contains(&none, &repetitive()));
+    assert_eq!(none[none.len() - 8..], [0u8; 8]);
+    let c = store();
+    load(&none[..], &c).unwrap();
+    assert_eq!(contents(&a), contents(&c));
+}
+
+#[test]
+fn a_wrong_nonzero_checksum_still_fails() {
+    let a = store_with_long_string();
+    let b = store();
+    for opts in [
+        SaveOptions::default(),
+        SaveOptions {
+            compression: true,
+            checksum: false,
+        },
+    ] {
+        let mut bad = write_with(&a, opts);
+        let n = bad.len();
+        let computed = crc64(0, &bad[..n - 8]);
+        let wrong = computed ^ 0x0100;
+        bad[n - 8..].copy_from_slice(&wrong.to_le_bytes());
+        match load(&bad[..], &b) {
+            Err(RdbError::Checksum {
+                expected,
+                computed: c,
+            }) => {
+                assert_eq!((expected, c), (wrong, computed));
+            }
+            other => panic!("{opts:?}: {other:?}"),
+        }
+        // The same file with its CRC zeroed loads: zero means "written
+        // without a checksum", which Redis does not check either.
+        let mut unchecked = write_with(&a, opts);
+        let n = unchecked.len();
+        unchecked[n - 8..].copy_from_slice(&[0; 8]);
+        load(&unchecked[..], &b).unwrap();
+        assert_eq!(contents(&a), contents(&b));
+    }
+}
+
+#[test]
+fn fragments_follow_the_options_of_their_writers() {
+    // As BGSAVE does: records encoded by fragment writers, appended raw.
+    let v = Value::string(&repetitive());
+    for (compression, checksum) in [(true, true), (false, true), (true, false), (false, false)] {
+        let mut frag = Writer::fragment(Vec::new());
+        frag.set_compression(compression);
+        frag.select_db(0, 1, 0).unwrap();
+        frag.write_entry(b"k", &v, None).unwrap();
+        let records = frag.into_fragment();
+        assert_eq!(contains(&records, &repetitive()), !compression);
+        let mut w = Writer::new(Vec::new());
+        w.set_checksum(checksum);
+        w.write_header(&[]).unwrap();
+        w.write_raw(&records).unwrap();
+        let buf = w.finish().unwrap();
+        let n = buf.len();
+        let crc = u64::from_le_bytes(buf[n - 8..].try_into().unwrap());
+        if checksum {
+            assert_eq!(crc, crc64(0, &buf[..n - 8]));
+        } else {
+            assert_eq!(crc, 0);
+        }
+        let st = store();
+        load(&buf[..], &st).unwrap();
+        let mut l = st.lock_all();
+        assert_eq!(render(&l.peek(0, b"k").unwrap().value), render(&v));
+    }
+}
+
+#[test]
+fn dump_payloads_follow_compression_and_always_carry_a_crc() {
+    let v = Value::string(&repetitive());
+    let on = dump_payload_with(&v, RDB_VERSION, true);
+    assert_eq!(on, dump_payload(&v));
+    assert_eq!(on[1], 0xC3);
+    let off = dump_payload_with(&v, RDB_VERSION, false);
+    assert_eq!(&off[..3], &[T_STRING, 0x40 | 3, 0x20]);
+    assert!(contains(&off, &repetitive()));
+    let n = off.len();
+    assert_eq!(&off[n - 10..n - 8], &RDB_VERSION.to_le_bytes());
+    let crc = u64::from_le_bytes(off[n - 8..].try_into().unwrap());
+    assert_ne!(crc, 0);
+    assert_eq!(crc, crc64(0, &off[..n - 8]));
+    assert_eq!(render(&restore_payload(&off).unwrap()), render(&v));
+    // Collections too: a listpack hash with a long compressible value.
+    let h = hash(3, 40);
+    assert_eq!(h.encoding(), "listpack");
+    let hoff = dump_payload_with(&h, RDB_VERSION, false);
+    assert_eq!(hoff[0], T_HASH_LISTPACK);
+    assert_ne!(hoff[1] >> 6, 3, "not an LZF string");
+    assert_eq!(render(&restore_payload(&hoff).unwrap()), render(&h));
 }
