@@ -1,7 +1,6 @@
 //! The command registry: every command registers itself in [`COMMANDS`] from
 //! its family's file; [`registry`] sorts and links them once at start-up.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 
@@ -152,6 +151,10 @@ pub struct Entry {
     pub legacy: (i64, i64, i64),
     pub subcommands: Vec<Entry>,
     pub stats: CommandStats,
+    /// The argument index of the command's only key when its key specs say
+    /// just that (GET, SET, INCR, LPUSH's key ...): the lock path's fast
+    /// case, which skips the general key-spec walk.
+    pub single_key: Option<usize>,
 }
 
 impl Entry {
@@ -180,6 +183,13 @@ impl Entry {
     /// getKeysUsingKeySpecs finds them. Lenient: a malformed request yields
     /// the keys that can be found, and the handler reports the error.
     pub fn key_positions(&self, args: &[Bytes]) -> KeyPositions {
+        if let Some(i) = self.single_key {
+            let mut out = KeyPositions::new();
+            if i < args.len() {
+                out.push(i);
+            }
+            return out;
+        }
         walk_key_specs(self.cmd.spec.key_specs, args, false)
             .unwrap_or_default()
             .into_iter()
@@ -316,7 +326,9 @@ pub fn walk_key_specs(
 #[derive(Debug)]
 pub struct Registry {
     entries: Vec<Entry>,
-    by_name: HashMap<&'static str, usize>,
+    /// By lowercase name; foldhash rather than SipHash: this lookup runs
+    /// for every request, on names from the client.
+    by_name: hashbrown::HashMap<&'static [u8], usize, hashbrown::DefaultHashBuilder>,
 }
 
 /// Registration problems found while building the registry.
@@ -369,7 +381,7 @@ impl Registry {
         let by_name = top
             .iter()
             .enumerate()
-            .map(|(i, e)| (e.cmd.spec.name, i))
+            .map(|(i, e)| (e.cmd.spec.name.as_bytes(), i))
             .collect();
         Ok(Registry {
             entries: top,
@@ -385,8 +397,7 @@ impl Registry {
             let lower = &mut buf[..name.len()];
             lower.copy_from_slice(name);
             lower.make_ascii_lowercase();
-            let s = std::str::from_utf8(lower).ok()?;
-            self.by_name.get(s).map(|&i| &self.entries[i])
+            self.by_name.get(&*lower).map(|&i| &self.entries[i])
         } else {
             None
         }
@@ -438,6 +449,14 @@ fn derive(cmd: &'static Command) -> Entry {
         legacy,
         subcommands: Vec::new(),
         stats: CommandStats::default(),
+        single_key: match spec.key_specs {
+            [KeySpec {
+                begin: BeginSearch::Index(i),
+                find: FindKeys::Range { lastkey: 0, .. },
+                flags,
+            }] if *i > 0 && flags & ks::NOT_KEY == 0 => Some(*i as usize),
+            _ => None,
+        },
     }
 }
 
@@ -518,4 +537,38 @@ pub fn legacy_range(specs: &[KeySpec]) -> ((i64, i64, i64), bool) {
         return ((0, 0, 0), true);
     }
     ((first as i64, last as i64, 1), movable)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The single-key fast path finds exactly what the general key-spec walk
+    /// finds, for every command that has it and any argument count.
+    #[test]
+    fn single_key_fast_path_matches_the_key_spec_walk() {
+        let mut fast = 0;
+        for e in registry().all() {
+            let Some(i) = e.single_key else { continue };
+            fast += 1;
+            for argc in 1..=6 {
+                let args: Vec<Bytes> = (0..argc).map(|n| Bytes::from(format!("a{n}"))).collect();
+                let walked: KeyPositions = walk_key_specs(e.cmd.spec.key_specs, &args, false)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|(p, _)| p)
+                    .collect();
+                assert_eq!(
+                    e.key_positions(&args),
+                    walked,
+                    "{} with {argc} arguments (key at {i})",
+                    e.full_name
+                );
+            }
+        }
+        assert!(fast > 50, "only {fast} commands take the fast path");
+        let get = registry().get(b"GeT").unwrap();
+        assert_eq!(get.single_key, Some(1));
+        assert!(registry().get(b"mset").unwrap().single_key.is_none());
+    }
 }

@@ -10,7 +10,7 @@
 //! same order. See docs/ARCHITECTURE.md.
 
 use std::hash::BuildHasher;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -138,6 +138,11 @@ pub struct Store {
     pub clock: Clock,
     /// Where the next active-expiry cycle resumes: a flat (db, shard) index.
     expire_cursor: AtomicUsize,
+    /// Per shard (flat index): may hold keys with a deadline. Set under the
+    /// shard's lock when a deadline is added, cleared by active expiry when
+    /// it finds none, so the cycle skips idle shards without locking them
+    /// (Redis likewise skips databases with no volatile keys).
+    volatile: Box<[AtomicBool]>,
     /// Encoding thresholds of the collection types (CONFIG SET updates them).
     pub limits: crate::limits::Limits,
     /// The running point-in-time snapshot, if any (snapshot.rs).
@@ -161,6 +166,9 @@ impl Store {
             shard_bits,
             clock,
             expire_cursor: AtomicUsize::new(0),
+            volatile: (0..databases << shard_bits)
+                .map(|_| AtomicBool::new(false))
+                .collect(),
             limits: crate::limits::Limits::default(),
             snapshots: Default::default(),
         }
@@ -190,6 +198,12 @@ impl Store {
 
     /// Locks the given slots in ascending order (duplicates allowed).
     pub fn lock(&self, mut slots: SmallVec<[Slot; 4]>) -> Locked<'_> {
+        if let [(db, sh)] = slots[..] {
+            // The common single-key case.
+            let mut guards = Guards::new();
+            guards.push((db, sh, self.dbs[db as usize].shards[sh as usize].lock()));
+            return self.locked(guards);
+        }
         slots.sort_unstable();
         slots.dedup();
         let guards = slots
@@ -222,6 +236,15 @@ impl Store {
     /// A view holding no locks (for commands that do not touch keys).
     pub fn lock_none(&self) -> Locked<'_> {
         self.locked(SmallVec::new())
+    }
+
+    /// Notes that shard `sh` of `db` may hold keys with a deadline (call it
+    /// holding the shard's lock, after adding one).
+    fn mark_volatile(&self, db: usize, sh: usize) {
+        let f = &self.volatile[(db << self.shard_bits) + sh];
+        if !f.load(Ordering::Relaxed) {
+            f.store(true, Ordering::Relaxed);
+        }
     }
 
     /// The mutex of one shard.
@@ -327,9 +350,16 @@ impl Store {
             let idx = (first + visited) % total;
             visited += 1;
             let (db, sh) = (idx / per_db, idx % per_db);
+            if !self.volatile[idx].load(Ordering::Relaxed) {
+                continue;
+            }
             // Only stale keys are deleted here: a running snapshot need not
             // capture them (snapshot.rs).
             let mut shard = self.dbs[db].shards[sh].lock();
+            if shard.expires.is_empty() {
+                self.volatile[idx].store(false, Ordering::Relaxed);
+                continue;
+            }
             let epoch = self.snapshots.latch().epoch;
             loop {
                 if shard.expires.is_empty() {
@@ -472,7 +502,11 @@ impl<'a> Locked<'a> {
         self.guard_index(d, s).is_some()
     }
 
+    #[inline]
     fn guard_index(&self, db: u32, shard: u32) -> Option<usize> {
+        if let [(d, s, _)] = &self.guards[..] {
+            return (*d == db && *s == shard).then_some(0);
+        }
         if self.guards.len() <= 8 {
             self.guards
                 .iter()
@@ -710,6 +744,8 @@ impl<'a> Locked<'a> {
         e.has_expire = true;
         let k = e.key.clone();
         self.shard_mut(db, h).expires.insert(k, at);
+        self.store
+            .mark_volatile(db, self.store.shard_of_hash(h) as usize);
         true
     }
 
@@ -804,6 +840,10 @@ impl<'a> Locked<'a> {
             // Counters describe the shard's history, not its contents: keep them.
             std::mem::swap(&mut sa.table, &mut sb.table);
             std::mem::swap(&mut sa.expires, &mut sb.expires);
+        }
+        for i in 0..per {
+            self.store.mark_volatile(a, i);
+            self.store.mark_volatile(b, i);
         }
     }
 
