@@ -1131,6 +1131,10 @@ fn stats_section(server: &Server, out: &mut String) {
         "acl_access_denied_cmd" => 0,
         "acl_access_denied_key" => 0,
         "acl_access_denied_channel" => 0,
+        // Ferrum's own: shard-lock acquisitions by commands, and how many
+        // waited for another thread (docs/PERFORMANCE.md, scaling).
+        "ferrum_shard_locks" => ks.locks,
+        "ferrum_shard_locks_contended" => ks.contended,
     );
 }
 

@@ -766,3 +766,47 @@ fn info_keyspace_commandstats_errorstats() {
         "# Errorstats\r\nerrorstat_ERR:count=2\r\n"
     );
 }
+
+/// INFO stats counts the shard locks commands take and how many of them had
+/// to wait for another thread: a hot key hammered from eight threads makes
+/// some wait; CONFIG RESETSTAT clears both.
+#[test]
+fn info_counts_shard_locks_and_contention() {
+    let _serial = serial();
+    let srv = start();
+    let mut c = Conn::connect(srv.addr);
+    assert_eq!(c.raw(&["CONFIG", "RESETSTAT"]), "+OK\r\n");
+    let before = num(&info_text(&mut c, &["stats"]), "ferrum_shard_locks");
+    for i in 0..100 {
+        c.cmd(&["SET", &format!("k{i}"), "v"]);
+    }
+    let text = info_text(&mut c, &["stats"]);
+    let locks = num(&text, "ferrum_shard_locks");
+    assert!(locks >= before + 100, "{before} -> {locks}");
+    // Eight threads on one key, in-process (the server's store directly,
+    // so that contention does not depend on socket timing).
+    let store = &srv.server.store;
+    std::thread::scope(|s| {
+        for _ in 0..8 {
+            s.spawn(|| {
+                for _ in 0..20_000 {
+                    let mut l = store.lock(vec![store.slot(0, b"hot")].into());
+                    l.get(0, b"hot");
+                }
+            });
+        }
+    });
+    let text = info_text(&mut c, &["stats"]);
+    let (locks, contended) = (
+        num(&text, "ferrum_shard_locks"),
+        num(&text, "ferrum_shard_locks_contended"),
+    );
+    assert!(locks >= 160_100, "{locks}");
+    assert!(
+        contended > 0 && contended <= locks,
+        "{contended} of {locks}"
+    );
+    assert_eq!(c.raw(&["CONFIG", "RESETSTAT"]), "+OK\r\n");
+    let text = info_text(&mut c, &["stats"]);
+    assert!(num(&text, "ferrum_shard_locks_contended") == 0);
+}

@@ -46,6 +46,11 @@ pub struct ShardStats {
     pub hits: u64,
     pub misses: u64,
     pub expired: u64,
+    /// Times a command locked the shard, and of those how many found it
+    /// held by another thread and waited: the lock-contention figure
+    /// (counted under the lock itself, so counting costs no shared writes).
+    pub locks: u64,
+    pub contended: u64,
 }
 
 /// One shard: a hash table of entries and the deadlines of its volatile keys.
@@ -201,14 +206,24 @@ impl Store {
         if let [(db, sh)] = slots[..] {
             // The common single-key case.
             let mut guards = Guards::new();
-            guards.push((db, sh, self.dbs[db as usize].shards[sh as usize].lock()));
+            guards.push((
+                db,
+                sh,
+                lock_counted(&self.dbs[db as usize].shards[sh as usize]),
+            ));
             return self.locked(guards);
         }
         slots.sort_unstable();
         slots.dedup();
         let guards = slots
             .into_iter()
-            .map(|(db, sh)| (db, sh, self.dbs[db as usize].shards[sh as usize].lock()))
+            .map(|(db, sh)| {
+                (
+                    db,
+                    sh,
+                    lock_counted(&self.dbs[db as usize].shards[sh as usize]),
+                )
+            })
             .collect();
         self.locked(guards)
     }
@@ -221,7 +236,7 @@ impl Store {
         let mut guards = SmallVec::new();
         for db in dbs {
             for (i, sh) in self.dbs[db].shards.iter().enumerate() {
-                guards.push((db as u32, i as u32, sh.lock()));
+                guards.push((db as u32, i as u32, lock_counted(sh)));
             }
         }
         self.locked(guards)
@@ -310,6 +325,8 @@ impl Store {
                 s.hits += g.stats.hits;
                 s.misses += g.stats.misses;
                 s.expired += g.stats.expired;
+                s.locks += g.stats.locks;
+                s.contended += g.stats.contended;
             }
         }
         s
@@ -397,6 +414,22 @@ impl Store {
             .store((first + visited) % total, Ordering::Relaxed);
         deleted
     }
+}
+
+/// Locks a shard for a command, counting the acquisition and whether it
+/// had to wait.
+#[inline]
+fn lock_counted(m: &Mutex<Shard>) -> MutexGuard<'_, Shard> {
+    let mut g = match m.try_lock() {
+        Some(g) => g,
+        None => {
+            let mut g = m.lock();
+            g.stats.contended += 1;
+            g
+        }
+    };
+    g.stats.locks += 1;
+    g
 }
 
 /// Hash used inside a shard's table. The shard was chosen by the top bits of
