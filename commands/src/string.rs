@@ -401,8 +401,14 @@ fn set(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         None
     };
     let db = ctx.db();
-    let found = ctx.ks.get(db, &args[1]).is_some();
-    let blocked = (opts.has(OPT_NX) && found) || (opts.has(OPT_XX) && !found);
+    // Without NX/XX the lookup is left to `Locked::set`, which expires a
+    // stale previous value first just the same (Redis's lookupKeyWrite).
+    let blocked = if opts.has(OPT_NX) || opts.has(OPT_XX) {
+        let found = ctx.ks.get(db, &args[1]).is_some();
+        (opts.has(OPT_NX) && found) || (opts.has(OPT_XX) && !found)
+    } else {
+        false
+    };
     if !blocked {
         let value = Value::Str(StrValue::from_bytes(&args[2]));
         let keep_ttl = opts.has(OPT_KEEPTTL) || deadline.is_some();

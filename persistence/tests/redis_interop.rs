@@ -156,42 +156,62 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// Starts redis-server on a free port. Tests run in parallel, so another
+/// test may take the port between our probe and Redis's bind: a server that
+/// exits at once is started again on another port, and readiness is checked
+/// with a raw PING that tolerates a connection dropped under it.
 fn start_redis(dir: &Path) -> (Redis, Client) {
-    let port = free_port();
-    let child = Command::new("redis-server")
-        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-        .arg("--dir")
-        .arg(dir)
-        .args([
-            "--dbfilename",
-            "dump.rdb",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start redis-server");
-    let redis = Redis {
-        child,
-        dir: dir.to_path_buf(),
-    };
-    let start = Instant::now();
-    loop {
-        if let Ok(mut c) = Client::connect(port) {
-            // LOADING replies while a big file loads; wait for PONG.
-            if c.c(&["PING"]) == R::Simple("PONG".into()) {
-                return (redis, c);
+    for _attempt in 0..5 {
+        let port = free_port();
+        let child = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .arg("--dir")
+            .arg(dir)
+            .args([
+                "--dbfilename",
+                "dump.rdb",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start redis-server");
+        let mut redis = Redis {
+            child,
+            dir: dir.to_path_buf(),
+        };
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(20) {
+            if matches!(redis.child.try_wait(), Ok(Some(_))) {
+                break; // could not bind: try another port
             }
+            // LOADING replies while a big file loads; wait for PONG.
+            if pong(port) {
+                return (
+                    redis,
+                    Client::connect(port).expect("connect to redis-server"),
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
         }
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "redis-server did not start"
-        );
-        std::thread::sleep(Duration::from_millis(50));
     }
+    panic!("redis-server did not start");
+}
+
+/// Whether the server on `port` answers PING with PONG, errors as false.
+fn pong(port: u16) -> bool {
+    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+    if s.write_all(b"*1\r\n$4\r\nPING\r\n").is_err() {
+        return false;
+    }
+    let mut buf = [0u8; 7];
+    s.read_exact(&mut buf).is_ok() && &buf == b"+PONG\r\n"
 }
 
 /// The RDB version the installed server writes and reads.

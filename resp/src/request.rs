@@ -224,6 +224,9 @@ impl RequestParser {
                         Some(args) => return Ok(Some(Request { args, inline: true })),
                     }
                 }
+                if let Some(req) = self.parse_whole(buf) {
+                    return Ok(Some(req));
+                }
                 match self.parse_multibulk_count(buf)? {
                     None => return Ok(None),
                     Some(0) => continue,
@@ -235,6 +238,62 @@ impl RequestParser {
             }
             return self.parse_bulk_args(buf);
         }
+    }
+
+    /// The fast path for the common case: a small multibulk request that is
+    /// entirely in `buf` with nothing unusual about it. It only looks at the
+    /// bytes and, when every argument is there, splits the whole request
+    /// off at once and hands out slices of it; anything else (incomplete
+    /// data, big or many arguments, anything malformed) returns None without
+    /// consuming a byte, and the general parser below takes over, with its
+    /// exact Redis behaviour and error texts.
+    fn parse_whole(&self, buf: &mut BytesMut) -> Option<Request> {
+        /// Longest `*<n>` / `$<n>` line the fast path reads.
+        const LINE: usize = 24;
+        /// Most arguments the fast path collects (a small array on the
+        /// stack: it is not worth a memset of a big one per request).
+        const ARGS: usize = 8;
+        let b: &[u8] = buf;
+        let line_end = |from: usize| -> Option<usize> {
+            let end = b.len().min(from + LINE);
+            let cr = from + b.get(from..end)?.iter().position(|&c| c == b'\r')?;
+            // The byte after '\r' is skipped unchecked, as in Redis.
+            (cr + 2 <= b.len()).then_some(cr)
+        };
+        let cr = line_end(1)?;
+        let n = parse_i64(&b[1..cr])?;
+        if n <= 0 || n as usize > ARGS || n as u64 > self.config.max_multibulk_len as u64 {
+            return None;
+        }
+        let n = n as usize;
+        let mut spans = [(0usize, 0usize); ARGS];
+        let mut pos = cr + 2;
+        for span in spans.iter_mut().take(n) {
+            if *b.get(pos)? != b'$' {
+                return None;
+            }
+            let cr = line_end(pos + 1)?;
+            let len = parse_i64(&b[pos + 1..cr])?;
+            if len < 0 || len as u64 > self.config.max_bulk_len as u64 || len as usize >= BIG_ARG {
+                return None;
+            }
+            let start = cr + 2;
+            let next = start + len as usize + 2;
+            if next > b.len() {
+                return None;
+            }
+            *span = (start, len as usize);
+            pos = next;
+        }
+        let frame = buf.split_to(pos).freeze();
+        let args = spans[..n]
+            .iter()
+            .map(|&(start, len)| frame.slice(start..start + len))
+            .collect();
+        Some(Request {
+            args,
+            inline: false,
+        })
     }
 
     /// Reads `*<n>\r\n`. Returns the argument count, 0 for requests to skip.
