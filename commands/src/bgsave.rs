@@ -186,7 +186,7 @@ fn save_point_due(server: &Server) -> bool {
         return false;
     }
     let now = storage::clock::system_now_ms() / 1000;
-    let dirty = server.stats.dirty.load(Ordering::Relaxed);
+    let dirty = server.stats.changes_since_save();
     let last_save = server.last_save.load(Ordering::Relaxed);
     let retry_ok = server.rdb.last_save_ok.load(Ordering::Relaxed)
         || now - server.bgsave.last_try_secs.load(Ordering::Relaxed) > RETRY_DELAY_SECS;
@@ -225,12 +225,7 @@ fn finish(server: &Server, result: Result<SaveReport, String>) {
     match result {
         Ok(r) => {
             // Changes made while saving are not in the file: keep counting them.
-            let _ = server
-                .stats
-                .dirty
-                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |d| {
-                    Some(d.saturating_sub(r.dirty_at_start))
-                });
+            server.stats.mark_saved(r.dirty_at_start);
             server.last_save.store(now_ms / 1000, Ordering::Relaxed);
             server.rdb.saves.fetch_add(1, Ordering::Relaxed);
             server.rdb.last_save_ok.store(true, Ordering::Relaxed);
@@ -287,7 +282,7 @@ fn write_snapshot(
     dir: &PathBuf,
 ) -> io::Result<SaveReport> {
     let used = (server.memory)().allocated;
-    let dirty_at_start = server.stats.dirty.load(Ordering::Relaxed);
+    let dirty_at_start = server.stats.dirty.get();
     let r = write_snapshot_file(
         server,
         tmp,

@@ -72,10 +72,7 @@ impl Ctx<'_, '_> {
     /// Counts one change to the dataset (INFO `rdb_changes_since_last_save`).
     #[inline]
     pub fn dirty(&self, n: u64) {
-        self.server
-            .stats
-            .dirty
-            .fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+        self.server.stats.dirty.add(n);
         crate::propagate::changed(self.server, n);
     }
 }

@@ -210,8 +210,8 @@ pub(crate) fn run_on<'s>(
 /// Keeps the statistics of one command run (calls, time, errors).
 pub(crate) fn count(server: &Server, entry: &Entry, start: Instant, reply: &Reply) {
     let usec = start.elapsed().as_micros() as u64;
-    entry.stats.calls.fetch_add(1, Ordering::Relaxed);
-    entry.stats.usec.fetch_add(usec, Ordering::Relaxed);
+    entry.stats.calls.add(1);
+    entry.stats.usec.add(usec);
     if reply.is_error() {
         entry.stats.failed_calls.fetch_add(1, Ordering::Relaxed);
         server
@@ -220,10 +220,7 @@ pub(crate) fn count(server: &Server, entry: &Entry, start: Instant, reply: &Repl
             .fetch_add(1, Ordering::Relaxed);
         server.stats.count_error(reply);
     }
-    server
-        .stats
-        .total_commands_processed
-        .fetch_add(1, Ordering::Relaxed);
+    server.stats.total_commands_processed.add(1);
 }
 
 /// Locks what `entry` needs, runs its handler, and keeps the statistics.

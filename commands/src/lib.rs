@@ -7,6 +7,7 @@ pub mod bgsave;
 pub mod blocking;
 pub mod client;
 pub mod config;
+pub mod counter;
 pub mod ctx;
 pub mod dispatch;
 pub mod error;

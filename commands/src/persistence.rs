@@ -78,7 +78,7 @@ pub fn save_locked(server: &Server, locked: &mut Locked<'_>) -> Result<u64, Stri
     })();
     match result {
         Ok(keys) => {
-            server.stats.dirty.store(0, Ordering::Relaxed);
+            server.stats.mark_saved(server.stats.dirty.get());
             server
                 .last_save
                 .store(storage::clock::system_now_ms() / 1000, Ordering::Relaxed);

@@ -121,16 +121,17 @@ macro_rules! container {
 /// Per-command counters for INFO commandstats.
 #[derive(Debug, Default)]
 pub struct CommandStats {
-    pub calls: AtomicU64,
-    pub usec: AtomicU64,
+    /// Bumped by every call on every thread: striped (crate::counter).
+    pub calls: crate::counter::Counter,
+    pub usec: crate::counter::Counter,
     pub rejected_calls: AtomicU64,
     pub failed_calls: AtomicU64,
 }
 
 impl CommandStats {
     pub fn reset(&self) {
-        self.calls.store(0, Ordering::Relaxed);
-        self.usec.store(0, Ordering::Relaxed);
+        self.calls.reset();
+        self.usec.reset();
         self.rejected_calls.store(0, Ordering::Relaxed);
         self.failed_calls.store(0, Ordering::Relaxed);
     }

@@ -716,13 +716,13 @@ pub fn info_text(server: &Server, sections: &[String], all: bool) -> String {
     if want("commandstats") {
         section(&mut out, "Commandstats");
         for e in server.registry.all() {
-            let calls = e.stats.calls.load(Ordering::Relaxed);
+            let calls = e.stats.calls.get();
             let failed = e.stats.failed_calls.load(Ordering::Relaxed);
             let rejected = e.stats.rejected_calls.load(Ordering::Relaxed);
             if calls == 0 && failed == 0 && rejected == 0 {
                 continue;
             }
-            let usec = e.stats.usec.load(Ordering::Relaxed);
+            let usec = e.stats.usec.get();
             let per_call = if calls == 0 {
                 0.0
             } else {
@@ -1036,7 +1036,7 @@ fn persistence_section(server: &Server, out: &mut String) {
         "current_fork_perc" => "0.00",
         "current_save_keys_processed" => 0,
         "current_save_keys_total" => 0,
-        "rdb_changes_since_last_save" => server.stats.dirty.load(Ordering::Relaxed),
+        "rdb_changes_since_last_save" => server.stats.changes_since_save(),
         "rdb_bgsave_in_progress" => u8::from(server.bgsave.in_progress()),
         "rdb_last_save_time" => server.last_save.load(Ordering::Relaxed),
         "rdb_last_bgsave_status" => if server.rdb.last_save_ok.load(Ordering::Relaxed) { "ok" } else { "err" },
@@ -1073,10 +1073,10 @@ fn stats_section(server: &Server, out: &mut String) {
     let ks = server.store.stats();
     fields!(out,
         "total_connections_received" => ld(&s.total_connections_received),
-        "total_commands_processed" => ld(&s.total_commands_processed),
+        "total_commands_processed" => s.total_commands_processed.get(),
         "instantaneous_ops_per_sec" => 0,
-        "total_net_input_bytes" => ld(&s.total_net_input_bytes),
-        "total_net_output_bytes" => ld(&s.total_net_output_bytes),
+        "total_net_input_bytes" => s.total_net_input_bytes.get(),
+        "total_net_output_bytes" => s.total_net_output_bytes.get(),
         "total_net_repl_input_bytes" => 0,
         "total_net_repl_output_bytes" => 0,
         "instantaneous_input_kbps" => "0.00",

@@ -15,14 +15,18 @@ use crate::registry::{registry, Registry};
 #[derive(Debug, Default)]
 pub struct Stats {
     pub total_connections_received: AtomicU64,
-    pub total_commands_processed: AtomicU64,
+    /// Bumped by every command on every thread: striped (crate::counter).
+    pub total_commands_processed: crate::counter::Counter,
     pub rejected_connections: AtomicU64,
-    pub total_net_input_bytes: AtomicU64,
-    pub total_net_output_bytes: AtomicU64,
+    pub total_net_input_bytes: crate::counter::Counter,
+    pub total_net_output_bytes: crate::counter::Counter,
     pub total_error_replies: AtomicU64,
     pub unexpected_error_replies: AtomicU64,
-    /// Changes to the dataset since the last save.
-    pub dirty: AtomicU64,
+    /// Changes to the dataset since start (striped: every write bumps it);
+    /// `rdb_changes_since_last_save` is this minus `dirty_saved`.
+    pub dirty: crate::counter::Counter,
+    /// `dirty` as of the data in the last successful save.
+    pub dirty_saved: AtomicU64,
     pub expired_keys_active: AtomicU64,
     /// Error replies by error code (`ERR`, `WRONGTYPE`, ...), for INFO
     /// errorstats; ordered by code as Redis lists them.
@@ -56,14 +60,24 @@ impl Stats {
 }
 
 impl Stats {
+    /// Changes not in the last save (`rdb_changes_since_last_save`).
+    pub fn changes_since_save(&self) -> u64 {
+        self.dirty
+            .get()
+            .saturating_sub(self.dirty_saved.load(Ordering::Relaxed))
+    }
+
+    /// A save holding the changes up to `dirty_total` (a `dirty.get()`
+    /// taken when its data was captured) succeeded.
+    pub fn mark_saved(&self, dirty_total: u64) {
+        self.dirty_saved.fetch_max(dirty_total, Ordering::Relaxed);
+    }
+
     /// CONFIG RESETSTAT: clears what Redis clears.
     pub fn reset(&self) {
         for c in [
             &self.total_connections_received,
-            &self.total_commands_processed,
             &self.rejected_connections,
-            &self.total_net_input_bytes,
-            &self.total_net_output_bytes,
             &self.total_error_replies,
             &self.unexpected_error_replies,
             &self.expired_keys_active,
@@ -72,6 +86,9 @@ impl Stats {
             c.store(0, Ordering::Relaxed);
         }
         self.errors.lock().clear();
+        self.total_commands_processed.reset();
+        self.total_net_input_bytes.reset();
+        self.total_net_output_bytes.reset();
     }
 }
 

@@ -998,10 +998,7 @@ mod tests {
         }
 
         fn dirty(&self) -> u64 {
-            self.server
-                .stats
-                .dirty
-                .load(std::sync::atomic::Ordering::Relaxed)
+            self.server.stats.changes_since_save()
         }
     }
 

@@ -142,10 +142,7 @@ pub async fn handle_connection(
         if info.is_killed() {
             return Ok(());
         }
-        server
-            .stats
-            .total_net_input_bytes
-            .fetch_add(n as u64, Ordering::Relaxed);
+        server.stats.total_net_input_bytes.add(n as u64);
         info.last_interaction_ms
             .store(server.store.clock.now_ms(), Ordering::Relaxed);
         // CLIENT LIST shows the query buffer as read, before the batch runs.
@@ -295,10 +292,7 @@ async fn write_out(
     stream.write_all(out).await?;
     info.rbs.store(out.capacity(), Ordering::Relaxed);
     info.rbp.fetch_max(out.len(), Ordering::Relaxed);
-    server
-        .stats
-        .total_net_output_bytes
-        .fetch_add(out.len() as u64, Ordering::Relaxed);
+    server.stats.total_net_output_bytes.add(out.len() as u64);
     info.tot_net_out
         .fetch_add(out.len() as u64, Ordering::Relaxed);
     out.clear();

@@ -239,6 +239,11 @@ fn acknowledged_writes_survive_sigkill_with_fsync_always() {
     let a = acked.lock().unwrap();
     assert!(a.incrs > 10, "the load made progress ({} INCRs)", a.incrs);
     check_survivors(&mut c, &a);
+    eprintln!(
+        "appendfsync always: 5 SIGKILLs; {} INCRs and {} RPUSHes acknowledged, all present after restarts",
+        a.incrs,
+        a.pushed.len()
+    );
     child.kill().unwrap();
     child.wait().unwrap();
     let _ = std::fs::remove_dir_all(&dir);
@@ -265,7 +270,13 @@ fn everysec_loses_nothing_acknowledged_on_sigkill() {
     }
     let mut child = ferrum(&dir, port, &["--appendfsync", "everysec"]);
     let mut c = wait_ready(port);
-    check_survivors(&mut c, &acked.lock().unwrap());
+    let a = acked.lock().unwrap();
+    check_survivors(&mut c, &a);
+    eprintln!(
+        "appendfsync everysec: SIGKILL; {} INCRs and {} RPUSHes acknowledged, all present after restart",
+        a.incrs,
+        a.pushed.len()
+    );
     child.kill().unwrap();
     child.wait().unwrap();
     let _ = std::fs::remove_dir_all(&dir);

@@ -131,6 +131,16 @@ fn backlen_size(len: usize) -> usize {
 }
 
 /// Appends the packed form of `v` (header, data, back length) to `out`.
+/// Inserts `bytes` at `at` with two memmoves (`Vec::splice` would copy an
+/// iterator byte by byte).
+fn insert_bytes(buf: &mut Vec<u8>, at: usize, bytes: &[u8]) {
+    let old = buf.len();
+    let n = bytes.len();
+    buf.resize(old + n, 0);
+    buf.copy_within(at..old, at + n);
+    buf[at..at + n].copy_from_slice(bytes);
+}
+
 fn encode(v: &[u8], out: &mut Vec<u8>) {
     let start = out.len();
     match parse_canonical_i64(v) {
@@ -271,7 +281,7 @@ impl Pack {
             End::Head => {
                 let mut tmp = Vec::with_capacity(v.len() + 10);
                 encode(v, &mut tmp);
-                self.buf.splice(0..0, tmp);
+                insert_bytes(&mut self.buf, 0, &tmp);
             }
         }
         self.count += 1;
@@ -280,7 +290,7 @@ impl Pack {
     fn insert_at(&mut self, off: usize, v: &[u8]) {
         let mut tmp = Vec::with_capacity(v.len() + 10);
         encode(v, &mut tmp);
-        self.buf.splice(off..off, tmp);
+        insert_bytes(&mut self.buf, off, &tmp);
         self.count += 1;
     }
 
@@ -476,26 +486,48 @@ impl Quick {
         self.nodes.retain(|n| n.pack.count > 0);
     }
 
+    /// Deletes `n` elements from `start`, touching only the nodes that hold
+    /// them (found from the nearer end): popping from either end of a long
+    /// list costs O(1) nodes, not a walk over all of them.
     fn delete_range(&mut self, start: usize, n: usize) {
-        let mut pos = 0;
-        let end = start + n;
-        for node in self.nodes.iter_mut() {
+        if n == 0 {
+            return;
+        }
+        let (first, mut off) = self.locate(start);
+        let mut ni = first;
+        let mut left = n;
+        while left > 0 {
+            let node = &mut self.nodes[ni];
             let len = node.pack.len();
-            let (ns, ne) = (pos, pos + len);
-            pos = ne;
-            if ne <= start || ns >= end {
-                continue;
-            }
-            let s = start.max(ns) - ns;
-            let e = end.min(ne) - ns;
-            if s == 0 && e == len {
+            let take = (len - off).min(left);
+            if off == 0 && take == len {
                 node.pack = Pack::default();
             } else {
-                node.pack.delete_range(s, e - s);
+                node.pack.delete_range(off, take);
             }
+            left -= take;
+            ni += 1;
+            off = 0;
         }
         self.count -= n;
-        self.drop_empty();
+        // Only nodes first..ni can have become empty.
+        let empties = (first..ni)
+            .filter(|&i| self.nodes[i].pack.count == 0)
+            .count();
+        if empties == ni - first {
+            self.nodes.drain(first..ni);
+        } else if empties > 0 {
+            let mut i = first;
+            let mut end = ni;
+            while i < end {
+                if self.nodes[i].pack.count == 0 {
+                    self.nodes.remove(i);
+                    end -= 1;
+                } else {
+                    i += 1;
+                }
+            }
+        }
     }
 
     /// Inserts `v` at byte `off` (entry `idx`) of node `ni`, with Redis's
