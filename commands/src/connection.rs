@@ -796,7 +796,7 @@ command!(
     CLIENT_UNBLOCK,
     "Wakes a client parked by a blocking command, as on timeout or with an error.",
     client_unblock,
-    Locking::None
+    Locking::Own
 );
 
 /// CLIENT UNBLOCK client-id [TIMEOUT | ERROR]

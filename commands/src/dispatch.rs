@@ -152,7 +152,7 @@ pub(crate) fn need(server: &Server, db: usize, entry: &Entry, args: &[Bytes]) ->
         ),
         Locking::Db => Need::Db(db),
         Locking::AllDbs => Need::All,
-        Locking::None => Need::Nothing,
+        Locking::None | Locking::Own => Need::Nothing,
         Locking::Custom(f) => {
             // A custom locker parses a database index from the arguments but
             // cannot know how many databases exist: a pair naming one that

@@ -428,12 +428,12 @@ fn lrange(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     };
     match range_of(start, stop, l.len()) {
         None => Reply::Array(Vec::new()),
-        Some((first, n)) => Reply::Array(
-            l.iter_from(first)
-                .take(n)
-                .map(|e| Reply::Bulk(e.to_bytes()))
-                .collect(),
-        ),
+        Some((first, n)) => parse::packed_bulks(l.iter_from(first).take(n), |buf, e| match e {
+            storage::list::Elem::Str(s) => buf.extend_from_slice(s),
+            storage::list::Elem::Int(i) => {
+                buf.extend_from_slice(itoa::Buffer::new().format(i).as_bytes())
+            }
+        }),
     }
 }
 

@@ -42,17 +42,6 @@ use crate::meta::flags;
 use crate::registry::{Entry, Locking};
 use crate::state::Server;
 
-/// Commands that take store-wide locks inside their handlers (statistics
-/// sums, CLIENT UNBLOCK's cancel path). Run while EXEC holds shards they
-/// would deadlock, so EXEC runs them after its locks are released, with their
-/// replies kept in their places. They read no keys and write none, so the
-/// transaction's keyspace effects stay atomic; they see the statistics as
-/// they are after the transaction.
-///
-/// CONFIG SET is here because turning `appendonly` on attaches the AOF while
-/// holding every shard.
-const SELF_LOCKING: &[&str] = &["info", "config|resetstat", "config|set", "client|unblock"];
-
 /// Per-client transaction state: present between MULTI and EXEC/DISCARD.
 #[derive(Debug, Default)]
 pub struct MultiState {
@@ -514,7 +503,12 @@ fn exec(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
     let mut replies: Vec<Option<Reply>> = Vec::with_capacity(state.queue.len());
     let mut deferred = Vec::new();
     for (i, q) in state.queue.iter().enumerate() {
-        if held && SELF_LOCKING.contains(&q.entry.full_name.as_str()) {
+        // Commands that lock shards inside their handlers (`Locking::Own`)
+        // would deadlock on the shards EXEC holds: they run after EXEC
+        // releases them, their replies kept in place. They read and write
+        // no keys, so the transaction's keyspace effects stay atomic; they
+        // see the statistics as they are after it.
+        if held && matches!(q.entry.cmd.locking, Locking::Own) {
             deferred.push(i);
             replies.push(None);
             continue;

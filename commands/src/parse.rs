@@ -67,6 +67,20 @@ pub fn parse_float(arg: &[u8]) -> Option<f64> {
 /// pointer stays on the NUL), hexadecimal floats, `inf`, `infinity` and
 /// `nan` are read (NaN comes back as a value: callers refuse it).
 pub fn strtod(arg: &[u8]) -> Option<(f64, bool)> {
+    // Fast path for plain integers of up to 15 digits (exact as doubles),
+    // the usual scores and increments: what strtod would return.
+    if arg.len() <= 15 {
+        let (neg, digits) = match arg.split_first() {
+            Some((b'-', rest)) => (true, rest),
+            _ => (false, arg),
+        };
+        if !digits.is_empty() && digits.iter().all(u8::is_ascii_digit) {
+            let v = digits
+                .iter()
+                .fold(0u64, |v, &c| v * 10 + u64::from(c - b'0')) as f64;
+            return Some((if neg { -v } else { v }, false));
+        }
+    }
     let s = c_str(arg);
     if s.is_empty() {
         return Some((0.0, false));
@@ -228,6 +242,33 @@ pub fn echo_error(parts: &[&[u8]]) -> Reply {
     Reply::error(parts.concat())
 }
 
+/// An array reply of bulk strings that share one buffer: `put` appends each
+/// item's bytes, and the replies are slices of the result. One allocation
+/// for all the bytes instead of one per element, for replies that list many
+/// elements (LRANGE).
+pub fn packed_bulks<T>(
+    items: impl Iterator<Item = T>,
+    mut put: impl FnMut(&mut Vec<u8>, T),
+) -> Reply {
+    let mut buf = Vec::new();
+    let mut ends = Vec::with_capacity(items.size_hint().0);
+    for it in items {
+        put(&mut buf, it);
+        ends.push(buf.len());
+    }
+    let all = Bytes::from(buf);
+    let mut start = 0;
+    Reply::Array(
+        ends.into_iter()
+            .map(|end| {
+                let r = Reply::Bulk(all.slice(start..end));
+                start = end;
+                r
+            })
+            .collect(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -265,6 +306,20 @@ mod tests {
         assert_eq!(strtod(b"  -2"), Some((-2.0, false)));
         assert_eq!(strtod(b"+3"), Some((3.0, false)));
         assert_eq!(strtod(b"1e3"), Some((1000.0, false)));
+        // The integer fast path agrees with the general one.
+        for t in [
+            "0",
+            "-0",
+            "7",
+            "007",
+            "-42",
+            "123456789012345",
+            "999999999999999",
+        ] {
+            let (v, e) = strtod(t.as_bytes()).unwrap();
+            assert!(!e);
+            assert_eq!(v.to_bits(), t.parse::<f64>().unwrap().to_bits(), "{t}");
+        }
         assert_eq!(strtod(b"inf"), Some((f64::INFINITY, false)));
         assert_eq!(strtod(b"-Infinity"), Some((f64::NEG_INFINITY, false)));
         assert_eq!(strtod(b"0x10"), Some((16.0, false)));

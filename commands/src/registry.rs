@@ -33,6 +33,12 @@ pub enum Locking {
     AllDbs,
     /// Nothing: the command does not touch the keyspace.
     None,
+    /// Nothing from the dispatcher, but the handler locks shards itself,
+    /// possibly all of them (INFO's and CONFIG RESETSTAT's sums over every
+    /// shard, CONFIG SET appendonly attaching the AOF, CLIENT UNBLOCK's
+    /// cancel path, SHUTDOWN's save). Such a command must not be run by a
+    /// caller that holds shard locks: EXEC runs it after releasing its own.
+    Own,
     /// Command-specific: returns `(db, key argument index)` pairs, for
     /// commands whose keys live in more than one database (MOVE, COPY ... DB).
     Custom(CustomKeys),

@@ -176,7 +176,7 @@ command!(
     SHUTDOWN,
     "Stops the server, optionally saving first.",
     shutdown,
-    Locking::None
+    Locking::Own
 );
 
 /// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]
@@ -319,7 +319,7 @@ command!(
     CONFIG_SET,
     "Changes one or more options at once, all or none.",
     config_set,
-    Locking::None
+    Locking::Own
 );
 
 /// CONFIG SET parameter value [parameter value ...]
@@ -409,7 +409,7 @@ command!(
     CONFIG_RESETSTAT,
     "Clears the statistics INFO reports.",
     config_resetstat,
-    Locking::None
+    Locking::Own
 );
 
 /// CONFIG RESETSTAT
@@ -621,7 +621,7 @@ command!(
     INFO,
     "Reports the server's state and statistics, by section.",
     info,
-    Locking::None
+    Locking::Own
 );
 
 /// Sections INFO shows with no argument or `default`, in Redis's order.

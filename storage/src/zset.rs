@@ -367,7 +367,10 @@ impl SkipList {
                     break;
                 }
                 let n = self.node(l.next);
-                if entry_cmp(n.score, &n.member, score, member) == Ordering::Less {
+                // Members are compared only on equal scores: the common
+                // case never touches the member's bytes.
+                let less = n.score < score || (n.score == score && n.member.as_bytes() < member);
+                if less {
                     rank[i] += l.span;
                     x = l.next;
                 } else {
