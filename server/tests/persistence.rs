@@ -307,15 +307,7 @@ fn binary_loads_at_start_and_refuses_a_corrupt_file() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let start = Instant::now();
-    let mut c = loop {
-        if let Ok(s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
-            drop(s);
-            break Conn::connect(format!("127.0.0.1:{port}").parse().unwrap());
-        }
-        assert!(start.elapsed() < Duration::from_secs(20), "no start");
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let mut c = connect_when_up(port);
     check_contents(&mut c);
     let _ = child.kill();
     let _ = child.wait();
@@ -485,15 +477,7 @@ fn rdbchecksum_no_from_the_command_line() {
         .spawn()
         .map(Child)
         .unwrap();
-    let start = Instant::now();
-    let mut c = loop {
-        if let Ok(s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
-            drop(s);
-            break Conn::connect(format!("127.0.0.1:{port}").parse().unwrap());
-        }
-        assert!(start.elapsed() < Duration::from_secs(20), "no start");
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let mut c = connect_when_up(port);
     assert_eq!(
         c.raw(&["CONFIG", "GET", "rdbchecksum"]),
         "*2\r\n$11\r\nrdbchecksum\r\n$2\r\nno\r\n"
@@ -529,4 +513,17 @@ fn rdbchecksum_no_from_the_command_line() {
         assert_eq!(bulk(c.cmd(&["GET", "long"])), long.as_bytes());
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Connects to a server process started on `port` once it accepts.
+fn connect_when_up(port: u16) -> Conn {
+    let start = Instant::now();
+    loop {
+        if let Ok(s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            drop(s);
+            return Conn::connect(format!("127.0.0.1:{port}").parse().unwrap());
+        }
+        assert!(start.elapsed() < Duration::from_secs(20), "no start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
