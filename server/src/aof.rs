@@ -334,6 +334,11 @@ impl AofControl for Control {
             let _all = server.store.lock_all();
             s.attach(server, aof.clone());
         }
-        s.rewrite_now(server, &aof).map_err(|e| e.to_string())
+        // The base is written in the background, as Redis's startAppendOnly
+        // starts a rewrite and answers at once.
+        let Some(owned) = self.server.upgrade() else {
+            return Err("the server is not running".into());
+        };
+        s.spawn_rewrite(owned)
     }
 }

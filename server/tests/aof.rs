@@ -573,6 +573,59 @@ fn rewrites_under_writes_lose_and_repeat_nothing() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// CONFIG SET appendonly yes on a running server: the reply comes at once,
+/// a base is written from the dataset in the background (aof_rewrites
+/// counts it), and after SIGKILL the AOF alone brings back the keys from
+/// before and after the switch.
+#[test]
+fn config_set_appendonly_yes_persists_the_dataset() {
+    let dir = tmpdir("config-set");
+    let port = free_port();
+    // Later arguments win: the AOF starts off.
+    let mut child = ferrum(&dir, port, &["--appendonly", "no"]);
+    let mut c = wait_ready(port);
+    for i in 0..2000 {
+        c.cmd(&["SET", &format!("before:{i}"), &i.to_string()])
+            .unwrap();
+    }
+    assert_eq!(
+        c.cmd(&["CONFIG", "SET", "appendonly", "yes"]).unwrap(),
+        R::Simple("OK".into())
+    );
+    for i in 0..100 {
+        c.cmd(&["RPUSH", "after", &i.to_string()]).unwrap();
+    }
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let R::Bulk(Some(info)) = c.cmd(&["INFO", "persistence"]).unwrap() else {
+            panic!()
+        };
+        if info.contains("aof_rewrite_in_progress:0") && info.contains("aof_rewrites:1") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the base was not written: {info}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    c.cmd(&["SET", "last", "1"]).unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let mut child = ferrum(&dir, port, &[]);
+    let mut c = wait_ready(port);
+    assert_eq!(c.cmd(&["DBSIZE"]).unwrap(), R::Int(2002));
+    assert_eq!(
+        c.cmd(&["GET", "before:1999"]).unwrap(),
+        R::Bulk(Some("1999".into()))
+    );
+    assert_eq!(c.cmd(&["LLEN", "after"]).unwrap(), R::Int(100));
+    assert_eq!(c.cmd(&["GET", "last"]).unwrap(), R::Bulk(Some("1".into())));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// An AOF directory written by real Redis 7 (an RDB-preamble base and an
 /// incremental file) loads into Ferrum. Skipped when redis-server is absent.
 #[test]
