@@ -33,6 +33,63 @@ pub struct Stats {
     pub errors: parking_lot::Mutex<std::collections::BTreeMap<String, u64>>,
     /// Highest `used_memory` INFO has seen (`used_memory_peak`).
     pub peak_memory: AtomicU64,
+    /// INFO's instantaneous_* rates.
+    pub instant: Instantaneous,
+}
+
+/// Redis's instantaneous metrics: every 100 ms the cron samples the rate of
+/// commands and of bytes in and out since the previous sample; INFO shows
+/// the mean of the last 16 samples (`trackInstantaneousMetric`).
+#[derive(Debug, Default)]
+pub struct Instantaneous {
+    inner: parking_lot::Mutex<InstantSamples>,
+}
+
+#[derive(Debug, Default)]
+struct InstantSamples {
+    last_ms: i64,
+    last: [u64; 3],
+    rates: [[f64; 16]; 3],
+    next: usize,
+}
+
+/// What [`Instantaneous`] tracks.
+#[derive(Debug, Clone, Copy)]
+pub enum Metric {
+    Commands = 0,
+    NetInput = 1,
+    NetOutput = 2,
+}
+
+impl Instantaneous {
+    /// Takes a sample if 100 ms have passed since the last one.
+    pub fn sample(&self, now_ms: i64, commands: u64, net_in: u64, net_out: u64) {
+        let mut s = self.inner.lock();
+        let values = [commands, net_in, net_out];
+        if s.last_ms == 0 {
+            s.last_ms = now_ms;
+            s.last = values;
+            return;
+        }
+        let elapsed = now_ms - s.last_ms;
+        if elapsed < 100 {
+            return;
+        }
+        let i = s.next;
+        let last = s.last;
+        for ((rates, now), before) in s.rates.iter_mut().zip(values).zip(last) {
+            rates[i] = now.saturating_sub(before) as f64 * 1000.0 / elapsed as f64;
+        }
+        s.next = (i + 1) % 16;
+        s.last_ms = now_ms;
+        s.last = values;
+    }
+
+    /// Mean per second over the last 16 samples.
+    pub fn get(&self, m: Metric) -> f64 {
+        let s = self.inner.lock();
+        s.rates[m as usize].iter().sum::<f64>() / 16.0
+    }
 }
 
 /// Redis stops tracking new error codes past this many distinct ones, so a

@@ -154,6 +154,13 @@ async fn bgsave_loop(server: Arc<Server>) {
             _ = tokio::time::sleep(period) => {}
         }
         commands::bgsave::cron(&server);
+        let s = &server.stats;
+        s.instant.sample(
+            storage::clock::system_now_ms(),
+            s.total_commands_processed.get(),
+            s.total_net_input_bytes.get(),
+            s.total_net_output_bytes.get(),
+        );
     }
 }
 

@@ -810,3 +810,28 @@ fn info_counts_shard_locks_and_contention() {
     let text = info_text(&mut c, &["stats"]);
     assert!(num(&text, "ferrum_shard_locks_contended") == 0);
 }
+
+/// INFO's instantaneous_ops_per_sec and _kbps follow the load (sampled every
+/// 100 ms, averaged over 1.6 s, as Redis does) and fall back to 0 when idle.
+#[test]
+fn instantaneous_metrics_follow_the_load() {
+    let srv = start();
+    let mut c = Conn::connect(srv.addr);
+    let t0 = std::time::Instant::now();
+    while t0.elapsed() < Duration::from_millis(1200) {
+        for _ in 0..50 {
+            c.cmd(&["SET", "k", "v"]);
+        }
+    }
+    let text = info_text(&mut c, &["stats"]);
+    assert!(num(&text, "instantaneous_ops_per_sec") > 0, "{text}");
+    let kbps: f64 = field(&text, "instantaneous_input_kbps")
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(kbps > 0.0, "{text}");
+    std::thread::sleep(Duration::from_millis(2500));
+    let text = info_text(&mut c, &["stats"]);
+    // Only the INFO calls themselves run now: at most a few per second.
+    assert!(num(&text, "instantaneous_ops_per_sec") < 5, "{text}");
+}
