@@ -125,9 +125,15 @@ fn timeout_deadline(ctx: &Ctx, arg: &[u8]) -> CmdResult<Option<i64>> {
     if ms < 0.0 {
         return Err(err(TIMEOUT_NEGATIVE));
     }
-    let ms = ms as i64;
+    let mut ms = ms as i64;
     if ms == 0 {
-        return Ok(None);
+        // Redis reads the timeout as a long double: a positive value too
+        // small for a double (1e-400) is still positive there and times out
+        // after 1 ms instead of meaning "forever".
+        if !parse::strtod(arg).is_some_and(|(v, underflow)| v == 0.0 && underflow) {
+            return Ok(None);
+        }
+        ms = 1;
     }
     let now = ctx.now();
     if ms > i64::MAX - now {

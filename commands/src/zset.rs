@@ -135,8 +135,8 @@ fn timeout_arg(b: &[u8], now: i64) -> CmdResult<Option<i64>> {
     if b.is_empty() || b[0].is_ascii_whitespace() {
         return Err(err(TIMEOUT_NOT_FLOAT));
     }
-    let secs = match parse::strtod(b) {
-        Some((v, _)) if !v.is_nan() => v,
+    let (secs, underflow) = match parse::strtod(b) {
+        Some((v, e)) if !v.is_nan() => (v, e),
         _ => return Err(err(TIMEOUT_NOT_FLOAT)),
     };
     let ms = secs * 1000.0;
@@ -145,7 +145,9 @@ fn timeout_arg(b: &[u8], now: i64) -> CmdResult<Option<i64>> {
     }
     let mut tval = ms as i64;
     if tval == 0 {
-        if ms == 0.0 {
+        // A positive value too small for a double (1e-400) is positive for
+        // Redis's long double: it times out too.
+        if ms == 0.0 && !underflow {
             return Ok(None);
         }
         // A positive timeout below a millisecond still times out.

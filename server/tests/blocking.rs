@@ -50,6 +50,24 @@ fn timeout_replies_null_array_after_the_deadline() {
     assert_eq!(c.raw(&["BLPOP", "nokey", "0.05"]), "_\r\n");
 }
 
+/// A timeout too small for a double (it underflows to 0) is still a positive
+/// timeout, as Redis reads it as a long double: 1 ms, not "wait forever".
+#[test]
+fn underflowing_timeouts_time_out() {
+    let srv = start();
+    let mut c = Conn::connect(srv.addr);
+    let t = Instant::now();
+    assert_eq!(c.raw(&["BLPOP", "nokey", "1e-400"]), "*-1\r\n");
+    assert_eq!(c.raw(&["BZPOPMIN", "nokey", "1e-400"]), "*-1\r\n");
+    assert!(t.elapsed() < Duration::from_secs(3));
+    // A real zero still means forever: it is still blocked after a while.
+    let mut b = Conn::connect(srv.addr);
+    b.send_raw(&Conn::encode(&[b"BLPOP", b"nokey", b"0e-400"]));
+    wait_blocked(&mut c, 1);
+    c.cmd(&["RPUSH", "nokey", "x"]);
+    assert_eq!(b.read_frame(), Frame::Array(vec![bulk("nokey"), bulk("x")]));
+}
+
 #[test]
 fn push_serves_a_blocked_client() {
     let srv = start();
