@@ -39,9 +39,6 @@ macro_rules! tri {
     };
 }
 
-const TIMEOUT_NOT_FLOAT: &str = "ERR timeout is not a float or out of range";
-const TIMEOUT_NEGATIVE: &str = "ERR timeout is negative";
-const TIMEOUT_RANGE: &str = "ERR timeout is out of range";
 const INDEX_RANGE: &str = "ERR index out of range";
 const RANK_ZERO: &str = "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list";
 
@@ -111,35 +108,9 @@ fn position(arg: &[u8]) -> CmdResult<End> {
     }
 }
 
-/// A blocking timeout in seconds as Redis 7.2 reads it: a float, turned
-/// into milliseconds rounded up, not negative, and not so large that the
-/// deadline overflows. Returns the deadline (Unix ms), or None for 0
-/// (wait forever).
+/// A blocking timeout as a deadline (see [`parse::blocking_timeout`]).
 fn timeout_deadline(ctx: &Ctx, arg: &[u8]) -> CmdResult<Option<i64>> {
-    let secs = parse::parse_float(arg).ok_or_else(|| err(TIMEOUT_NOT_FLOAT))?;
-    let ms = secs * 1000.0;
-    if ms > i64::MAX as f64 {
-        return Err(err(TIMEOUT_RANGE));
-    }
-    let ms = ms.ceil();
-    if ms < 0.0 {
-        return Err(err(TIMEOUT_NEGATIVE));
-    }
-    let mut ms = ms as i64;
-    if ms == 0 {
-        // Redis reads the timeout as a long double: a positive value too
-        // small for a double (1e-400) is still positive there and times out
-        // after 1 ms instead of meaning "forever".
-        if !parse::strtod(arg).is_some_and(|(v, underflow)| v == 0.0 && underflow) {
-            return Ok(None);
-        }
-        ms = 1;
-    }
-    let now = ctx.now();
-    if ms > i64::MAX - now {
-        return Err(err(TIMEOUT_RANGE));
-    }
-    Ok(Some(now + ms))
+    parse::blocking_timeout(arg, ctx.now())
 }
 
 /// The keyspace event of a push at `end`.

@@ -269,6 +269,43 @@ pub fn packed_bulks<T>(
     )
 }
 
+/// A blocking command's timeout in seconds, read as Redis 7.2's
+/// getTimeoutFromObjectOrReply reads it (a long double from strtold): no
+/// leading space, hex floats and `inf` accepted, turned into milliseconds
+/// rounded up; above the i64 range "out of range", below zero "negative";
+/// a positive value too small even for a double (1e-400) still times out
+/// (1 ms). Returns the deadline in Unix ms from `now`, or None for 0 (wait
+/// forever). Shared by the list and sorted-set blocking commands.
+pub fn blocking_timeout(arg: &[u8], now: i64) -> CmdResult<Option<i64>> {
+    const NOT_A_FLOAT: &str = "ERR timeout is not a float or out of range";
+    if arg.is_empty() || arg[0].is_ascii_whitespace() {
+        return Err(err(NOT_A_FLOAT));
+    }
+    let (secs, underflow) = match strtod(arg) {
+        Some((v, e)) if !v.is_nan() => (v, e),
+        _ => return Err(err(NOT_A_FLOAT)),
+    };
+    let ms = secs * 1000.0;
+    if ms > i64::MAX as f64 {
+        return Err(err("ERR timeout is out of range"));
+    }
+    let ms = ms.ceil();
+    if ms < 0.0 {
+        return Err(err("ERR timeout is negative"));
+    }
+    let mut ms = ms as i64;
+    if ms == 0 {
+        if !(secs == 0.0 && underflow) {
+            return Ok(None);
+        }
+        ms = 1;
+    }
+    if ms > i64::MAX - now {
+        return Err(err("ERR timeout is out of range"));
+    }
+    Ok(Some(now + ms))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -367,5 +404,29 @@ mod tests {
         assert_eq!(scan_cursor(b"\0\x01\xff"), Some(0));
         assert_eq!(scan_cursor(b"12\0x"), Some(12));
         assert_eq!(scan_cursor(b"-\0"), None);
+    }
+
+    #[test]
+    fn blocking_timeouts_as_redis_7_2() {
+        let t = |a: &[u8]| blocking_timeout(a, 1000);
+        assert_eq!(t(b"0"), Ok(None));
+        assert_eq!(t(b"1.5"), Ok(Some(2500)));
+        assert_eq!(t(b"0.0001"), Ok(Some(1001)));
+        assert_eq!(t(b"1e-400"), Ok(Some(1001)));
+        assert_eq!(t(b"0e-400"), Ok(None));
+        assert_eq!(t(b"-0.0001"), Ok(None));
+        assert_eq!(t(b"0x10"), Ok(Some(17_000)));
+        let e = |a: &[u8]| match t(a) {
+            Err(Reply::Error(e)) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(e(b"-1"), "ERR timeout is negative");
+        assert_eq!(e(b"-inf"), "ERR timeout is negative");
+        assert_eq!(e(b"inf"), "ERR timeout is out of range");
+        assert_eq!(e(b"1e300"), "ERR timeout is out of range");
+        assert_eq!(e(b"x"), "ERR timeout is not a float or out of range");
+        assert_eq!(e(b" 1"), "ERR timeout is not a float or out of range");
+        assert_eq!(e(b""), "ERR timeout is not a float or out of range");
+        assert_eq!(e(b"nan"), "ERR timeout is not a float or out of range");
     }
 }

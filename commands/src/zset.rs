@@ -38,9 +38,6 @@ const WEIGHT_NOT_FLOAT: &str = "ERR weight value is not a float";
 const LIMIT_NEGATIVE: &str = "ERR LIMIT can't be negative";
 const NUMKEYS: &str = "ERR numkeys should be greater than 0";
 const COUNT_POSITIVE: &str = "ERR count should be greater than 0";
-const TIMEOUT_NOT_FLOAT: &str = "ERR timeout is not a float or out of range";
-const TIMEOUT_NEGATIVE: &str = "ERR timeout is negative";
-const TIMEOUT_RANGE: &str = "ERR timeout is out of range";
 const INVALID_CURSOR: &str = "ERR invalid cursor";
 const OUT_OF_RANGE: &str = "ERR value is out of range";
 
@@ -125,38 +122,6 @@ fn lex_range(min: &[u8], max: &[u8]) -> CmdResult<LexRange> {
         (Some(min), Some(max)) => Ok(LexRange { min, max }),
         _ => Err(err(MINMAX_NOT_LEX)),
     }
-}
-
-/// A blocking timeout in seconds (a double; 0 waits forever) turned into an
-/// absolute deadline in ms, with Redis's error texts. Redis converts the
-/// seconds to whole milliseconds with a C cast, so a value too large for it
-/// (or infinite) comes out negative.
-fn timeout_arg(b: &[u8], now: i64) -> CmdResult<Option<i64>> {
-    if b.is_empty() || b[0].is_ascii_whitespace() {
-        return Err(err(TIMEOUT_NOT_FLOAT));
-    }
-    let (secs, underflow) = match parse::strtod(b) {
-        Some((v, e)) if !v.is_nan() => (v, e),
-        _ => return Err(err(TIMEOUT_NOT_FLOAT)),
-    };
-    let ms = secs * 1000.0;
-    if ms < 0.0 || !ms.is_finite() || ms >= 9.223_372_036_854_776e18 {
-        return Err(err(TIMEOUT_NEGATIVE));
-    }
-    let mut tval = ms as i64;
-    if tval == 0 {
-        // A positive value too small for a double (1e-400) is positive for
-        // Redis's long double: it times out too.
-        if ms == 0.0 && !underflow {
-            return Ok(None);
-        }
-        // A positive timeout below a millisecond still times out.
-        tval = 1;
-    }
-    if tval > i64::MAX - now {
-        return Err(err(TIMEOUT_RANGE));
-    }
-    Ok(Some(now + tval))
 }
 
 // ---------------------------------------------------------------------------
@@ -1367,7 +1332,7 @@ fn block(ctx: &mut Ctx, keys: &[Bytes], deadline: Option<i64>) -> Reply {
 
 fn bzpop_generic(ctx: &mut Ctx, args: &[Bytes], max: bool) -> Reply {
     let now = ctx.now();
-    let deadline = tri!(timeout_arg(&args[args.len() - 1], now));
+    let deadline = tri!(parse::blocking_timeout(&args[args.len() - 1], now));
     let keys = &args[1..args.len() - 1];
     match tri!(first_nonempty(ctx, keys)) {
         Some(k) => {
@@ -1396,7 +1361,7 @@ fn bzpopmax(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
 /// BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count]
 fn bzmpop(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let now = ctx.now();
-    let deadline = tri!(timeout_arg(&args[1], now));
+    let deadline = tri!(parse::blocking_timeout(&args[1], now));
     let m = tri!(mpop_args(args, 2));
     match tri!(first_nonempty(ctx, m.keys)) {
         Some(k) => {
@@ -1648,16 +1613,6 @@ mod tests {
         );
         assert_eq!(scan_score(0.1, true), "0.1");
         assert_eq!(scan_score(0.1, false), "0.10000000000000001");
-    }
-
-    #[test]
-    fn timeouts() {
-        assert_eq!(timeout_arg(b"0", 1000), Ok(None));
-        assert_eq!(timeout_arg(b"1.5", 1000), Ok(Some(2500)));
-        assert_eq!(timeout_arg(b"0.0001", 1000), Ok(Some(1001)));
-        assert!(timeout_arg(b"-1", 0).is_err());
-        assert!(timeout_arg(b"x", 0).is_err());
-        assert!(timeout_arg(b"inf", 0).is_err());
     }
 
     #[test]
